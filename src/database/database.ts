@@ -1,0 +1,55 @@
+/**
+ * The one port through which the service talks SQL. Two adapters: Postgres (pg pool) and the
+ * embedded PGlite default. Runtime writes go through this port rather than TypeORM's query
+ * runners because PGlite has a single session: every transaction must be serialized, which
+ * the PGlite adapter does with one queue.
+ */
+export type Row = Record<string, unknown>;
+
+export interface SqlExecutor {
+  query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+}
+
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export interface Database extends SqlExecutor {
+  readonly kind: DatabaseKind;
+  /** Human-readable location (URL without password, or data directory). */
+  readonly location: string;
+  /**
+   * Runs `work` in one transaction: commit when it resolves, roll back when it throws.
+   * Inside `work`, use only the `tx` executor (on PGlite the outer executor would wait for
+   * this very transaction to finish).
+   */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/**
+ * 64-bit integers come back as strings from pg and as numbers (BigInt past 2^53) from PGlite.
+ * Positions and versions in this service stay far below 2^53, so they are normalized to numbers;
+ * anything larger is a bug and fails loudly.
+ */
+export function toSafeInteger(value: unknown, what: string): number {
+  const n = typeof value === 'bigint' ? Number(value) : typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
+    throw new Error(`${what}: expected a safe integer, got ${String(value)}`);
+  }
+  return n;
+}
+
+/** xid8 values are kept as decimal strings (they are 64-bit); compared via BigInt. */
+export function toXid(value: unknown, what: string): string {
+  if (typeof value === 'string' && /^\d+$/.test(value)) return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
+  if (typeof value === 'bigint' && value >= 0n) return value.toString();
+  throw new Error(`${what}: expected a transaction id, got ${String(value)}`);
+}
+
+/** Postgres SQLSTATE of a driver error, if any (pg and PGlite both expose `.code`). */
+export function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}

@@ -1,0 +1,64 @@
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { mkdirSync } from 'node:fs';
+import type { Database, Row, SqlExecutor } from './database.js';
+import { SerialQueue } from './serial-queue.js';
+
+/**
+ * The embedded default: PGlite persisted in a data directory (or in memory for tests).
+ * PGlite has one session, so concurrent transactions would interleave (a rollback in one
+ * undoes the other's writes). Every statement and transaction therefore runs through one
+ * queue: a transaction owns the session from BEGIN to COMMIT.
+ */
+export class PgliteDatabase implements Database {
+  readonly kind = 'pglite' as const;
+  private readonly queue = new SerialQueue();
+
+  private constructor(
+    private readonly pg: PGlite,
+    readonly location: string,
+  ) {}
+
+  /** `dataDir` undefined → in memory. */
+  static async open(dataDir?: string): Promise<PgliteDatabase> {
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    const pg = await PGlite.create(dataDir);
+    return new PgliteDatabase(pg, dataDir ?? 'memory://');
+  }
+
+  query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    return this.queue.run(async () => (await this.pg.query<R>(sql, params as unknown[])).rows);
+  }
+
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.queue.run(() =>
+      this.pg.transaction(async (tx: Transaction) =>
+        work({ query: async <R extends Row>(sql: string, params: readonly unknown[] = []) => (await tx.query<R>(sql, params as unknown[])).rows }),
+      ),
+    );
+  }
+
+  /**
+   * Runs a multi-statement script (no parameters), returning the last statement's rows —
+   * used by TypeORM's migration runner through the pool shim.
+   */
+  exec(sql: string): Promise<{ rows: Row[]; affectedRows?: number }> {
+    return this.queue.run(async () => {
+      const results = await this.pg.exec(sql);
+      return results[results.length - 1] ?? { rows: [] };
+    });
+  }
+
+  /** A parameterized statement with the driver's full result (rows + affected count). */
+  raw(sql: string, params: readonly unknown[]): Promise<{ rows: Row[]; affectedRows?: number }> {
+    return this.queue.run(() => this.pg.query<Row>(sql, params as unknown[]));
+  }
+
+  async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+    const unlisten = await this.queue.run(() => this.pg.listen(channel, onNotify));
+    return () => this.queue.run(() => unlisten());
+  }
+
+  async close(): Promise<void> {
+    await this.queue.run(() => this.pg.close());
+  }
+}
