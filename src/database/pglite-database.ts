@@ -53,6 +53,11 @@ export class PgliteDatabase implements Database {
     return this.queue.run(() => this.pg.query<Row>(sql, params as unknown[]));
   }
 
+  /** `COPY ... FROM '/dev/blob'` with the given text as input (bulk loads, benchmarks). */
+  async copyFrom(copySql: string, input: string): Promise<void> {
+    await this.queue.run(() => this.pg.query(copySql, [], { blob: new Blob([input]) }));
+  }
+
   async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
     const unlisten = await this.queue.run(() => this.pg.listen(channel, onNotify));
     return () => this.queue.run(() => unlisten());

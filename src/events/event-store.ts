@@ -192,77 +192,50 @@ export class EventStore {
     });
   }
 
-  private async appendPrepared(tx: SqlExecutor, streamId: string, expected: ExpectedVersion, events: PreparedEvent[]): Promise<AppendResult> {
-    // Creates the stream row if needed and locks it: concurrent appenders to one stream queue
-    // here, so stream versions commit in order and the loser sees the winner's version.
-    const [lock] = await tx.query(
-      `INSERT INTO streams (stream_id, version) VALUES ($1, 0)
-       ON CONFLICT (stream_id) DO UPDATE SET stream_id = EXCLUDED.stream_id
-       RETURNING version`,
-      [streamId],
-    );
-    const actual = toSafeInteger(lock!.version, 'streams.version');
-
-    const keyed = events.filter((e) => e.idempotencyKey !== null);
-    if (keyed.length > 0) {
-      const duplicate = await this.findDuplicates(tx, streamId, events, keyed);
-      if (duplicate) return { ...duplicate, version: actual };
+  private async appendPrepared(executor: SqlExecutor, streamId: string, expected: ExpectedVersion, events: PreparedEvent[]): Promise<AppendResult> {
+    const mode = expected === 'any' || expected === 'no-stream' ? expected : 'exact';
+    if (mode === 'exact' && !(Number.isSafeInteger(expected) && (expected as number) >= 0)) {
+      throw new Error(`expected version must be a non-negative integer, 'any' or 'no-stream'; got ${String(expected)}`);
     }
-
-    if (expected === 'no-stream' ? actual !== 0 : expected !== 'any' && expected !== actual) {
-      throw new VersionConflictError(streamId, expected, actual);
-    }
-
-    const rows = JSON.stringify(
-      events.map((e, i) => ({ v: actual + i + 1, t: e.type, sv: e.schemaVersion, d: JSON.parse(e.data), m: JSON.parse(e.metadata), k: e.idempotencyKey })),
-    );
+    // Hand-built JSON: data and metadata are already serialized, so nothing is parsed twice.
+    const rows = `[${events
+      .map((e) => `{"t":"${e.type}","sv":${e.schemaVersion},"d":${e.data},"m":${e.metadata},"k":${e.idempotencyKey === null ? 'null' : JSON.stringify(e.idempotencyKey)}}`)
+      .join(',')}]`;
     try {
-      const inserted = await tx.query(
-        `WITH ins AS (
-           INSERT INTO events (stream_id, stream_version, type, schema_version, data, metadata, idempotency_key)
-           SELECT $1, r.v, r.t, r.sv, r.d, r.m, r.k FROM jsonb_to_recordset($2::jsonb) AS r(v int, t text, sv smallint, d jsonb, m jsonb, k text)
-           ORDER BY r.v
-           RETURNING position, stream_version),
-         bump AS (
-           UPDATE streams SET version = $3, updated_at = now() WHERE stream_id = $1
-           RETURNING pg_notify('${EVENTS_CHANNEL}', $1))
-         SELECT position FROM ins ORDER BY stream_version`,
-        [streamId, rows, actual + events.length],
-      );
-      return { streamId, positions: inserted.map((r) => toSafeInteger(r.position, 'events.position')), version: actual + events.length, duplicate: false };
+      const [row] = await executor.query<{ result: unknown }>(`SELECT mctnas_append($1, $2, $3, $4::jsonb) AS result`, [
+        streamId,
+        mode,
+        mode === 'exact' ? expected : null,
+        rows,
+      ]);
+      const result = parseJson(row!.result) as { positions: unknown[]; version: unknown; duplicate: boolean };
+      return {
+        streamId,
+        positions: result.positions.map((p) => toSafeInteger(p, 'events.position')),
+        version: toSafeInteger(result.version, 'streams.version'),
+        duplicate: result.duplicate,
+      };
     } catch (error) {
-      // Unreachable while the stream row lock is held; kept as the database-level guarantee.
-      if (sqlState(error) === '23505') throw new VersionConflictError(streamId, expected, await this.streamVersion(streamId));
-      throw error;
+      throw translateAppendError(error, streamId, expected);
     }
   }
+}
 
-  /**
-   * All keys present with identical events → the original positions (a retry). None present →
-   * null (a new append). Anything in between, or a key reused for a different event → error:
-   * silently accepting it would hide a bug or lose a reward.
-   */
-  private async findDuplicates(tx: SqlExecutor, streamId: string, events: PreparedEvent[], keyed: PreparedEvent[]) {
-    const existing = await tx.query(
-      `SELECT e.idempotency_key, e.position, (e.type = c.t AND e.data = c.d) AS same
-         FROM jsonb_to_recordset($2::jsonb) AS c(k text, t text, d jsonb)
-         JOIN events e ON e.stream_id = $1 AND e.idempotency_key = c.k`,
-      [streamId, JSON.stringify(keyed.map((e) => ({ k: e.idempotencyKey, t: e.type, d: JSON.parse(e.data) })))],
-    );
-    if (existing.length === 0) return null;
-    const byKey = new Map(existing.map((r) => [String(r.idempotency_key), r]));
-    for (const event of events) {
-      const row = event.idempotencyKey === null ? undefined : byKey.get(event.idempotencyKey);
-      if (!row) {
-        const some = String(existing[0]!.idempotency_key);
-        throw new IdempotencyConflictError(streamId, some, 'a retried append must repeat exactly the original events: this batch mixes stored and new events');
-      }
-      if (row.same !== true) {
-        throw new IdempotencyConflictError(streamId, event.idempotencyKey!, `key already stored with a different ${event.type} payload`);
-      }
-    }
-    const positions = events.map((e) => toSafeInteger(byKey.get(e.idempotencyKey!)!.position, 'events.position'));
-    return { streamId, positions, duplicate: true };
+/** Maps the append function's SQLSTATEs (and the unique indexes' 23505) to typed errors. */
+function translateAppendError(error: unknown, streamId: string, expected: ExpectedVersion): unknown {
+  const detail = String((error as { detail?: unknown }).detail ?? '');
+  switch (sqlState(error)) {
+    case 'MN001':
+      return new VersionConflictError(streamId, expected, Number(detail));
+    case 'MN002':
+      return new IdempotencyConflictError(streamId, detail, 'key already stored with a different payload');
+    case 'MN003':
+      return new IdempotencyConflictError(streamId, detail, 'a retried append must repeat exactly the original events: this batch mixes stored and new events');
+    case '23505':
+      // Unreachable while the stream row lock is held; the unique indexes are the last line of defence.
+      return new VersionConflictError(streamId, expected, -1);
+    default:
+      return error;
   }
 }
 

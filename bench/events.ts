@@ -1,0 +1,172 @@
+/**
+ * `npm run bench:events`: event-store throughput on Postgres and PGlite, next to raw COPY and
+ * raw multi-row INSERT of the same rows in the same run; streamed gap-safe read throughput;
+ * per-step append latency (3 events, one transaction). Prints a table and writes
+ * bench/results/events.json.
+ *   BENCH_EVENTS_PG (default 1000000), BENCH_EVENTS_PGLITE (default 200000) set the sizes.
+ */
+import { once } from 'node:events';
+import pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import type { Database } from '../src/database/database.js';
+import { PgliteDatabase } from '../src/database/pglite-database.js';
+import { PostgresDatabase } from '../src/database/postgres-database.js';
+import { EventStore, type NewEvent } from '../src/events/event-store.js';
+import { START } from '../src/events/stored-event.js';
+import { testBackends } from '../test/support/databases.js';
+import { percentile, printTable, timed, writeJson } from './support.js';
+
+const BATCH = 1000;
+const STEPS_FOR_LATENCY = 2000;
+
+function rewardEvent(i: number): NewEvent {
+  return {
+    type: 'RewardRecorded',
+    data: {
+      step: i,
+      architecture: [i % 3, (i >> 1) % 3, (i >> 2) % 3, (i >> 3) % 3, (i >> 4) % 3, (i >> 5) % 3, (i >> 6) % 3, (i >> 7) % 3],
+      loss: 2.302585092994046 - (i % 1000) * 1e-4,
+      movingAverageLoss: 2.1034981234 + (i % 777) * 1e-5,
+      reward: 0.9134527189 + (i % 313) * 1e-6,
+    },
+    idempotencyKey: `step:${i}:reward`,
+  };
+}
+
+const metadataFor = (streamId: string) => JSON.stringify({ experimentId: streamId, host: 'bench', codeVersion: '0.1.0' });
+
+/** The same rows the store writes, as raw column values. */
+function rawRows(streamId: string, from: number, count: number) {
+  return Array.from({ length: count }, (_, k) => {
+    const e = rewardEvent(from + k);
+    return [streamId, from + k + 1, e.type, 1, JSON.stringify(e.data), metadataFor(streamId), e.idempotencyKey!];
+  });
+}
+
+const csvField = (v: unknown) => {
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+const COLUMNS = 'stream_id, stream_version, type, schema_version, data, metadata, idempotency_key';
+
+async function rawCopy(db: Database, total: number): Promise<number> {
+  await db.query(`CREATE TABLE bench_copy (LIKE events INCLUDING ALL)`);
+  const { seconds } = await timed(async () => {
+    for (let from = 0; from < total; from += 50_000) {
+      const csv = rawRows('copy', from, Math.min(50_000, total - from)).map((r) => r.map(csvField).join(',')).join('\n') + '\n';
+      if (db instanceof PgliteDatabase) {
+        await db.copyFrom(`COPY bench_copy (${COLUMNS}) FROM '/dev/blob' WITH (FORMAT csv)`, csv);
+      } else {
+        const client = new pg.Client({ connectionString: (db as PostgresDatabase).url });
+        await client.connect();
+        const stream = client.query(copyStreams.from(`COPY bench_copy (${COLUMNS}) FROM STDIN WITH (FORMAT csv)`));
+        stream.end(csv);
+        await once(stream, 'finish');
+        await client.end();
+      }
+    }
+  });
+  return total / seconds;
+}
+
+async function rawInsert(db: Database, total: number): Promise<number> {
+  await db.query(`CREATE TABLE bench_insert (LIKE events INCLUDING ALL)`);
+  const { seconds } = await timed(async () => {
+    for (let from = 0; from < total; from += BATCH) {
+      const rows = rawRows('insert', from, Math.min(BATCH, total - from));
+      const values = rows.map((_, r) => `(${Array.from({ length: 7 }, (_, c) => `$${r * 7 + c + 1}`).join(',')})`).join(',');
+      await db.query(`INSERT INTO bench_insert (${COLUMNS}) VALUES ${values}`, rows.flat());
+    }
+  });
+  return total / seconds;
+}
+
+async function storeAppend(store: EventStore, total: number): Promise<number> {
+  const { seconds } = await timed(async () => {
+    for (let from = 0; from < total; from += BATCH) {
+      const events = Array.from({ length: Math.min(BATCH, total - from) }, (_, k) => rewardEvent(from + k));
+      await store.append('bench', 'any', events);
+    }
+  });
+  return total / seconds;
+}
+
+async function storeRead(store: EventStore, total: number): Promise<number> {
+  const { seconds, result } = await timed(async () => {
+    let checkpoint = START;
+    let read = 0;
+    // An empty page means "nothing visible yet" (e.g. autovacuum's ANALYZE holding back
+    // xmin), not "done": keep reading until every appended event arrived.
+    while (read < total) {
+      const page = await store.readAll(checkpoint, 5000, { streamId: 'bench' });
+      if (page.length === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        continue;
+      }
+      read += page.length;
+      const last = page[page.length - 1]!;
+      checkpoint = { transactionId: last.transactionId, position: last.position };
+    }
+    return read;
+  });
+  if (result !== total) throw new Error(`read ${result} events, expected ${total}`);
+  return total / seconds;
+}
+
+async function stepLatency(store: EventStore): Promise<{ p50: number; p99: number }> {
+  const samples: number[] = [];
+  let version = 0;
+  for (let step = 0; step < STEPS_FOR_LATENCY; step++) {
+    const architecture = [0, 1, 2, 1, 0, 2, 1, 0];
+    const events: NewEvent[] = [
+      {
+        type: 'ArchitectureSampled',
+        data: { step, architecture, phase: 'mct-sampling', sampler: 'mct', probabilities: architecture.map(() => [0.2, 0.3, 0.5]), flops: 4.7e7, redraws: 0 },
+        idempotencyKey: `step:${step}:sample`,
+      },
+      { ...rewardEvent(step), idempotencyKey: `step:${step}:reward` },
+      {
+        type: 'VisitCountsUpdated',
+        data: { step, source: 'training', nodes: [{ path: [], n: step + 1, s: step * 0.9 }, { path: [0], n: 3, s: 2.7 }], g: [{ layer: 0, op: 0, value: 0.5 }] },
+        idempotencyKey: `step:${step}:visits`,
+      },
+    ];
+    const start = process.hrtime.bigint();
+    version = (await store.append('latency', version, events)).version;
+    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+}
+
+const sizes = { postgres: Number(process.env.BENCH_EVENTS_PG ?? 1_000_000), pglite: Number(process.env.BENCH_EVENTS_PGLITE ?? 200_000) };
+const payloadBytes = Buffer.byteLength(JSON.stringify(rewardEvent(123456).data)) + Buffer.byteLength(metadataFor('bench'));
+const results = [];
+for (const backend of testBackends) {
+  const total = sizes[backend.name];
+  const db = await backend.open();
+  const store = new EventStore(db, { host: 'bench', codeVersion: '0.1.0' });
+  console.error(`${backend.name}: ${total} events...`);
+  const copy = await rawCopy(db, total);
+  const insert = await rawInsert(db, total);
+  const append = await storeAppend(store, total);
+  const read = await storeRead(store, total);
+  const latency = await stepLatency(store);
+  await db.close();
+  results.push({ backend: backend.name, events: total, rawCopyPerSec: copy, rawInsertPerSec: insert, appendPerSec: append, appendVsCopy: append / copy, readPerSec: read, stepAppendP50Ms: latency.p50, stepAppendP99Ms: latency.p99 });
+}
+
+console.log(`\nEvent store benchmark (${payloadBytes}-byte data+metadata per event, batches of ${BATCH}; per-step = 3 events in one transaction)\n`);
+printTable(
+  results.map((r) => ({
+    backend: r.backend,
+    events: r.events,
+    'raw COPY ev/s': Math.round(r.rawCopyPerSec),
+    'raw INSERT ev/s': Math.round(r.rawInsertPerSec),
+    'append ev/s': Math.round(r.appendPerSec),
+    'append/COPY': Number(r.appendVsCopy.toFixed(2)),
+    'read ev/s': Math.round(r.readPerSec),
+    'step p50 ms': Number(r.stepAppendP50Ms.toFixed(2)),
+    'step p99 ms': Number(r.stepAppendP99Ms.toFixed(2)),
+  })),
+);
+writeJson('bench/results/events.json', { date: new Date().toISOString(), payloadBytes, batch: BATCH, results });
