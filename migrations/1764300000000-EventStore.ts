@@ -34,6 +34,7 @@ export class EventStore1764300000000 implements MigrationInterface {
     await q.query(`CREATE INDEX events_global_order ON events (transaction_id, position)`);
     await q.query(`CREATE INDEX events_stream_global_order ON events (stream_id, transaction_id, position)`);
     await q.query(`CREATE INDEX events_stream_type ON events (stream_id, type, stream_version)`);
+    await q.query(`CREATE INDEX events_experiments ON events (position) WHERE type = 'ExperimentCreated'`);
     await q.query(`
       CREATE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -105,19 +106,19 @@ export class EventStore1764300000000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
     await q.query(`
-      CREATE TABLE tree_snapshots (
+      CREATE TABLE projection_snapshots (
         stream_id text NOT NULL,
         stream_version integer NOT NULL,
         position bigint NOT NULL,
-        format smallint NOT NULL,
-        data bytea NOT NULL,
+        tree bytea NOT NULL,
+        status jsonb NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (stream_id, stream_version)
       )`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE tree_snapshots`);
+    await q.query(`DROP TABLE projection_snapshots`);
     await q.query(`DROP TABLE projection_checkpoints`);
     await q.query(`DROP FUNCTION mctnas_append(text, text, integer, jsonb)`);
     await q.query(`DROP TABLE events`);

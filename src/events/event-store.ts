@@ -29,6 +29,15 @@ export interface EventFilter {
   readonly types?: readonly EventType[];
 }
 
+export interface StreamRange {
+  readonly fromVersion?: number;
+  readonly toVersion?: number;
+  /** only events at or before this global position (as-of reads) */
+  readonly toPosition?: number;
+  readonly types?: readonly EventType[];
+  readonly limit?: number;
+}
+
 export interface SubscribeOptions<T> {
   readonly filter?: EventFilter;
   /** Rows fetched per query; also the most events held in memory at once. */
@@ -74,12 +83,17 @@ export class EventStore {
     return rows.length === 0 ? 0 : toSafeInteger(rows[0]!.version, 'streams.version');
   }
 
-  async readStream(streamId: string, fromVersion = 1, toVersion?: number, executor: SqlExecutor = this.database): Promise<StoredEvent[]> {
+  /** A stream's events in version order, optionally limited to a version/position range and types. */
+  async readStream(streamId: string, range: StreamRange = {}, executor: SqlExecutor = this.database): Promise<StoredEvent[]> {
     const rows = await executor.query(
       `SELECT ${SELECT_COLUMNS} FROM events
-        WHERE stream_id = $1 AND stream_version >= $2 AND ($3::int IS NULL OR stream_version <= $3)
-        ORDER BY stream_version`,
-      [streamId, fromVersion, toVersion ?? null],
+        WHERE stream_id = $1 AND stream_version >= $2
+          AND ($3::int IS NULL OR stream_version <= $3)
+          AND ($4::bigint IS NULL OR position <= $4)
+          AND ($5::jsonb IS NULL OR $5::jsonb ? type)
+        ORDER BY stream_version
+        LIMIT $6`,
+      [streamId, range.fromVersion ?? 1, range.toVersion ?? null, range.toPosition ?? null, range.types ? JSON.stringify(range.types) : null, range.limit ?? null],
     );
     return rows.map(toStoredEvent);
   }

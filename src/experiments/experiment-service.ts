@@ -1,0 +1,268 @@
+import { randomUUID } from 'node:crypto';
+import { toSafeInteger } from '../database/database.js';
+import type { DomainEvent, EventData, EventMetadata } from '../events/catalog.js';
+import { IdempotencyConflictError, VersionConflictError } from '../events/errors.js';
+import type { AppendResult, EventStore, NewEvent } from '../events/event-store.js';
+import { SearchSpace } from '../search-space/search-space.js';
+import { assertValidLoss, decideReward } from '../tree/reward.js';
+import { sampleArchitecture } from '../tree/sampling.js';
+import { phaseChangeAt, totalTrainingSteps } from '../tree/schedule.js';
+import { requireTree } from '../tree/state.js';
+import { ExperimentStateError, LeaseConflictError, StepOrderError } from './errors.js';
+import type { ExperimentProjections, ExperimentView } from './experiment-projections.js';
+import { toExperimentCreated } from './experiment-request.js';
+import { activeLease, type Lease } from './experiment-status.js';
+
+export interface Clock {
+  now(): Date;
+}
+export const systemClock: Clock = { now: () => new Date() };
+
+/** What a command decided: events to append at the view's version, and how to answer. */
+interface Decision<R> {
+  readonly events: readonly NewEvent[];
+  readonly answer: (appended: AppendResult | null) => R;
+}
+
+export interface StepSample {
+  readonly step: number;
+  readonly architecture: number[];
+  readonly phase: EventData<'ArchitectureSampled'>['phase'];
+  readonly sampler: EventData<'ArchitectureSampled'>['sampler'];
+  readonly probabilities: number[][];
+  readonly flops: number;
+  /** position of the ArchitectureSampled event */
+  readonly position: number;
+}
+
+export interface StepReward {
+  readonly step: number;
+  readonly loss: number;
+  readonly movingAverageLoss: number;
+  readonly reward: number;
+  readonly duplicate: boolean;
+  readonly position: number;
+}
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * The experiment's command side: each command reads the projections, decides with the pure
+ * core (src/tree), and appends at the version it read, retrying on a concurrent append.
+ * Step events carry idempotency keys (`step:<t>:sample|reward|visits`) so a retried command
+ * after an ambiguous commit never records a step twice.
+ */
+export class ExperimentService {
+  private readonly spaces = new Map<string, SearchSpace>();
+
+  constructor(
+    readonly store: EventStore,
+    readonly projections: ExperimentProjections,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  async create(request: unknown, options: { id?: string; workerId?: string } = {}): Promise<{ id: string; position: number }> {
+    const data = toExperimentCreated(request);
+    const id = options.id ?? `exp-${randomUUID()}`;
+    const appended = await this.store.append(id, 'no-stream', [{ type: 'ExperimentCreated', data, metadata: { workerId: options.workerId ?? null } }]);
+    return { id, position: appended.positions[0]! };
+  }
+
+  async list(): Promise<{ id: string; name: string; position: number; createdAt: Date }[]> {
+    const rows = await this.store.database.query(
+      `SELECT stream_id, data->>'name' AS name, position, created_at FROM events WHERE type = 'ExperimentCreated' ORDER BY position`,
+    );
+    return rows.map((r) => ({ id: String(r.stream_id), name: String(r.name), position: Number(r.position), createdAt: new Date(String(r.created_at)) }));
+  }
+
+  /** The search space of an experiment (cached; spaces are immutable once created). */
+  space(view: ExperimentView): SearchSpace {
+    let space = this.spaces.get(view.id);
+    if (!space) {
+      space = SearchSpace.fromDefinition(requireTree(view.tree).config.experiment.searchSpace);
+      this.spaces.set(view.id, space);
+    }
+    return space;
+  }
+
+  acquireLease(id: string, workerId: string, ttlMs = 30_000): Promise<Lease & { position: number }> {
+    return this.execute(id, (view) => {
+      this.assertOpen(view);
+      const now = this.clock.now();
+      const active = activeLease(view.status, now);
+      if (active && active.workerId !== workerId) {
+        throw new LeaseConflictError(`experiment '${id}' is leased to worker '${active.workerId}' until ${active.expiresAt}`);
+      }
+      const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
+      const meta = { workerId };
+      if (active) {
+        const lease = { ...active, expiresAt };
+        return { events: [{ type: 'WorkerHeartbeat', data: { workerId, leaseId: active.leaseId, expiresAt }, metadata: meta }], answer: (a) => ({ ...lease, position: a!.positions[0]! }) };
+      }
+      const events: NewEvent[] = [];
+      const stale = view.status.lease;
+      if (stale) {
+        events.push({ type: 'WorkerLeaseExpired', data: { workerId: stale.workerId, leaseId: stale.leaseId, expiredAt: stale.expiresAt, detectedBy: workerId }, metadata: meta });
+      }
+      const lease: Lease = { workerId, leaseId: randomUUID(), ttlMs, expiresAt };
+      events.push({ type: 'WorkerLeaseAcquired', data: lease, metadata: meta });
+      return { events, answer: (a) => ({ ...lease, position: a!.positions[a!.positions.length - 1]! }) };
+    });
+  }
+
+  heartbeat(id: string, leaseId: string): Promise<Lease & { position: number }> {
+    return this.execute(id, (view) => {
+      const lease = this.requireLease(view, leaseId);
+      const expiresAt = new Date(this.clock.now().getTime() + lease.ttlMs).toISOString();
+      return {
+        events: [{ type: 'WorkerHeartbeat', data: { workerId: lease.workerId, leaseId, expiresAt }, metadata: { workerId: lease.workerId } }],
+        answer: (a) => ({ ...lease, expiresAt, position: a!.positions[0]! }),
+      };
+    });
+  }
+
+  releaseLease(id: string, leaseId: string): Promise<{ position: number }> {
+    return this.execute(id, (view) => {
+      const lease = view.status.lease;
+      if (!lease || lease.leaseId !== leaseId) return { events: [], answer: () => ({ position: view.position }) };
+      return {
+        events: [{ type: 'WorkerLeaseReleased', data: { workerId: lease.workerId, leaseId }, metadata: { workerId: lease.workerId } }],
+        answer: (a) => ({ position: a!.positions[0]! }),
+      };
+    });
+  }
+
+  /**
+   * The next training step's architecture. Steps are sequential: step t is sampled once step
+   * t-1's reward is in the tree. Asking again before telling returns the same sample.
+   * Null when training is over.
+   */
+  async ask(id: string, leaseId: string): Promise<StepSample | null> {
+    const result = await this.execute<StepSample | number | null>(id, (view) => {
+      const lease = this.requireLease(view, leaseId);
+      this.assertRunnable(view);
+      const tree = view.tree;
+      const { config } = requireTree(tree);
+      const step = tree.lastRewardedStep + 1;
+      if (tree.lastSampled?.step === step) return { events: [], answer: () => step };
+      if (step >= totalTrainingSteps(config.schedule)) return { events: [], answer: () => null };
+      const meta: Partial<EventMetadata> = { workerId: lease.workerId, step };
+      const events: NewEvent[] = [];
+      const phaseChange = phaseChangeAt(tree, step);
+      if (phaseChange) events.push({ type: 'PhaseChanged', data: phaseChange, metadata: meta, idempotencyKey: `phase:${phaseChange.to}` });
+      const sample = sampleArchitecture(tree, this.space(view), step);
+      events.push({ type: 'ArchitectureSampled', data: sample, metadata: meta, idempotencyKey: `step:${step}:sample` });
+      return { events, answer: (a) => ({ ...sample, position: a!.positions[a!.positions.length - 1]! }) };
+    });
+    if (typeof result !== 'number') return result;
+    const pending = await this.eventByKey<'ArchitectureSampled'>(id, `step:${result}:sample`);
+    return { ...pending.data, position: pending.position };
+  }
+
+  /**
+   * Records step `step`'s training loss: RewardRecorded (+ VisitCountsUpdated outside warm-up).
+   * A retry with the same loss returns the recorded reward; a different loss for a recorded
+   * step is a conflict.
+   */
+  async tell(id: string, leaseId: string, step: number, loss: number): Promise<StepReward> {
+    assertValidLoss(loss);
+    const result = await this.execute<StepReward | number>(id, (view) => {
+      const lease = this.requireLease(view, leaseId);
+      const tree = view.tree;
+      if (Number.isInteger(step) && step >= 0 && step <= tree.lastRewardedStep) return { events: [], answer: () => step };
+      this.assertRunnable(view);
+      if (!tree.lastSampled || tree.lastSampled.step !== step || step !== tree.lastRewardedStep + 1) {
+        throw new StepOrderError(`step ${step} is not the pending step: the experiment expects the loss of step ${tree.lastRewardedStep + 1}${tree.lastSampled?.step === tree.lastRewardedStep + 1 ? '' : ' once it is sampled (ask first)'}`);
+      }
+      const decision = decideReward(tree, step, tree.lastSampled.architecture, loss);
+      const meta: Partial<EventMetadata> = { workerId: lease.workerId, step };
+      const keys = ['reward', 'visits'];
+      return {
+        events: decision.events.map((e, i) => ({ type: e.type, data: e.data, metadata: meta, idempotencyKey: `step:${step}:${keys[i]}` })),
+        answer: (a) => ({ step, loss, movingAverageLoss: decision.reward.movingAverageLoss, reward: decision.reward.reward, duplicate: false, position: a!.positions[0]! }),
+      };
+    });
+    return typeof result === 'number' ? this.recordedReward(id, result, loss) : result;
+  }
+
+  pause(id: string, reason: string): Promise<{ position: number }> {
+    return this.transition(id, 'ExperimentPaused', { reason }, (view) => {
+      if (view.status.lifecycle === 'paused') return false;
+      this.assertOpen(view);
+      return true;
+    });
+  }
+
+  resume(id: string, reason: string): Promise<{ position: number }> {
+    return this.transition(id, 'ExperimentResumed', { reason }, (view) => {
+      if (view.status.lifecycle !== 'paused') return false;
+      return true;
+    });
+  }
+
+  complete(id: string, step: number): Promise<{ position: number }> {
+    return this.transition(id, 'ExperimentCompleted', { step }, (view) => view.status.lifecycle !== 'completed');
+  }
+
+  fail(id: string, error: string, step: number | null): Promise<{ position: number }> {
+    return this.transition(id, 'ExperimentFailed', { error: error.slice(0, 10_000), step }, (view) => view.status.lifecycle !== 'failed');
+  }
+
+  /** Appends events of the trainer's own (backend, checkpoints, search) at the current version. */
+  append(id: string, events: readonly NewEvent[], expected?: number): Promise<AppendResult> {
+    if (expected !== undefined) return this.store.append(id, expected, events);
+    return this.execute(id, () => ({ events, answer: (a) => a! }));
+  }
+
+  private transition<T extends DomainEvent['type']>(id: string, type: T, data: EventData<T>, applies: (view: ExperimentView) => boolean): Promise<{ position: number }> {
+    return this.execute(id, (view) =>
+      applies(view) ? { events: [{ type, data }], answer: (a) => ({ position: a!.positions[0]! }) } : { events: [], answer: () => ({ position: view.position }) },
+    );
+  }
+
+  /** Reads, decides, appends at the version read; on a concurrent append, decides again. */
+  private async execute<R>(id: string, decide: (view: ExperimentView) => Decision<R>): Promise<R> {
+    for (let attempt = 1; ; attempt++) {
+      const { decision, version } = await this.projections.read(id, (view) => ({ decision: decide(view), version: view.version }));
+      if (decision.events.length === 0) return decision.answer(null);
+      try {
+        return decision.answer(await this.store.append(id, version, decision.events));
+      } catch (error) {
+        if (!(error instanceof VersionConflictError) || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private async recordedReward(id: string, step: number, loss: number): Promise<StepReward> {
+    const { data, position } = await this.eventByKey<'RewardRecorded'>(id, `step:${step}:reward`);
+    if (data.loss !== loss) {
+      throw new IdempotencyConflictError(id, `step:${step}:reward`, `step ${step} already recorded loss ${data.loss}; refusing a different loss ${loss}`);
+    }
+    return { step, loss, movingAverageLoss: data.movingAverageLoss, reward: data.reward, duplicate: true, position };
+  }
+
+  private async eventByKey<T extends DomainEvent['type']>(id: string, key: string): Promise<{ data: EventData<T>; position: number }> {
+    const rows = await this.store.database.query(`SELECT data, position FROM events WHERE stream_id = $1 AND idempotency_key = $2`, [id, key]);
+    if (rows.length === 0) throw new Error(`experiment '${id}' has no event with key '${key}'`);
+    const data = (typeof rows[0]!.data === 'string' ? JSON.parse(rows[0]!.data) : rows[0]!.data) as EventData<T>;
+    return { data, position: toSafeInteger(rows[0]!.position, 'events.position') };
+  }
+
+  private requireLease(view: ExperimentView, leaseId: string): Lease {
+    const lease = activeLease(view.status, this.clock.now());
+    if (!lease) throw new LeaseConflictError(`experiment '${view.id}' has no active lease: acquire one first`);
+    if (lease.leaseId !== leaseId) throw new LeaseConflictError(`lease '${leaseId}' is not the active lease of experiment '${view.id}' (held by worker '${lease.workerId}')`);
+    return lease;
+  }
+
+  private assertOpen(view: ExperimentView): void {
+    if (view.status.lifecycle === 'completed' || view.status.lifecycle === 'failed') {
+      throw new ExperimentStateError(`experiment '${view.id}' is ${view.status.lifecycle}`);
+    }
+  }
+
+  private assertRunnable(view: ExperimentView): void {
+    this.assertOpen(view);
+    if (view.status.lifecycle === 'paused') throw new ExperimentStateError(`experiment '${view.id}' is paused: resume it first`);
+  }
+}

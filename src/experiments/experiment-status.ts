@@ -1,0 +1,81 @@
+/**
+ * The experiment's operational status — lifecycle, lease, backend, checkpoints — as a pure
+ * projection of its events, alongside the tree projection (src/tree). Pure: no frameworks.
+ */
+import type { DomainEvent, EventData, Phase } from '../events/catalog.js';
+
+export type Lifecycle = 'created' | 'running' | 'paused' | 'completed' | 'failed';
+
+export interface Lease {
+  readonly workerId: string;
+  readonly leaseId: string;
+  readonly expiresAt: string;
+  readonly ttlMs: number;
+}
+
+export interface ExperimentStatus {
+  readonly name: string | null;
+  readonly lifecycle: Lifecycle;
+  readonly phase: Phase | null;
+  readonly lease: Lease | null;
+  readonly backend: EventData<'TrainingBackendSelected'> | null;
+  readonly checkpoints: readonly EventData<'CheckpointSaved'>[];
+  readonly pausedReason: string | null;
+  readonly failure: string | null;
+  readonly searches: readonly string[];
+  readonly completedSearch: EventData<'SearchCompleted'> | null;
+}
+
+export const initialStatus: ExperimentStatus = Object.freeze({
+  name: null,
+  lifecycle: 'created',
+  phase: null,
+  lease: null,
+  backend: null,
+  checkpoints: [],
+  pausedReason: null,
+  failure: null,
+  searches: [],
+  completedSearch: null,
+});
+
+export function evolveStatus(status: ExperimentStatus, event: DomainEvent): ExperimentStatus {
+  switch (event.type) {
+    case 'ExperimentCreated':
+      return { ...status, name: event.data.name };
+    case 'PhaseChanged':
+      return { ...status, phase: event.data.to, lifecycle: status.lifecycle === 'created' ? 'running' : status.lifecycle };
+    case 'ArchitectureSampled':
+      return status.lifecycle === 'created' ? { ...status, lifecycle: 'running' } : status;
+    case 'TrainingBackendSelected':
+      return { ...status, backend: event.data };
+    case 'CheckpointSaved':
+      return { ...status, checkpoints: [...status.checkpoints, event.data] };
+    case 'WorkerLeaseAcquired':
+      return { ...status, lease: { workerId: event.data.workerId, leaseId: event.data.leaseId, expiresAt: event.data.expiresAt, ttlMs: event.data.ttlMs } };
+    case 'WorkerHeartbeat':
+      return status.lease?.leaseId === event.data.leaseId ? { ...status, lease: { ...status.lease, expiresAt: event.data.expiresAt } } : status;
+    case 'WorkerLeaseReleased':
+    case 'WorkerLeaseExpired':
+      return status.lease?.leaseId === event.data.leaseId ? { ...status, lease: null } : status;
+    case 'SearchStarted':
+      return { ...status, searches: [...status.searches, event.data.searchId] };
+    case 'SearchCompleted':
+      return { ...status, completedSearch: event.data };
+    case 'ExperimentPaused':
+      return { ...status, lifecycle: 'paused', pausedReason: event.data.reason };
+    case 'ExperimentResumed':
+      return { ...status, lifecycle: 'running', pausedReason: null };
+    case 'ExperimentCompleted':
+      return { ...status, lifecycle: 'completed', lease: null };
+    case 'ExperimentFailed':
+      return { ...status, lifecycle: 'failed', failure: event.data.error };
+    default:
+      return status;
+  }
+}
+
+/** The lease in force at `now`, or null when none is held or it has expired. */
+export function activeLease(status: ExperimentStatus, now: Date): Lease | null {
+  return status.lease && Date.parse(status.lease.expiresAt) > now.getTime() ? status.lease : null;
+}

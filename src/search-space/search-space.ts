@@ -1,0 +1,357 @@
+/**
+ * A validated search space with its behaviour: architecture keys, validation, analytic
+ * FLOPs/params, canonical forms, labels and uniform sampling. Pure: no Nest, TypeORM or tfjs.
+ */
+import { searchSpaceDefinitionSchema } from '../events/catalog.js';
+import type { Rng } from '../random/counter-rng.js';
+import {
+  addCosts,
+  DEFAULT_SE,
+  headCost,
+  hiddenChannels,
+  opCost,
+  outputSize,
+  stemCost,
+  type Cost,
+  type Shape,
+} from './cost.js';
+import type { Architecture, OpSpec, SearchSpaceDefinition } from './types.js';
+
+/** An invalid search-space definition; `field` is the path of the first offending value. */
+export class SearchSpaceError extends Error {
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`${field}: ${detail}`);
+    this.name = 'SearchSpaceError';
+  }
+}
+
+/** An invalid architecture, key or label string; `field` names the offending position. */
+export class ArchitectureError extends Error {
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`${field}: ${detail}`);
+    this.name = 'ArchitectureError';
+  }
+}
+
+function sameOp(a: OpSpec, b: OpSpec): boolean {
+  if (a.type === 'identity' || b.type === 'identity') return a.type === b.type;
+  return a.kernel === b.kernel && a.expansion === b.expansion && a.se === b.se;
+}
+
+function sameOps(a: readonly OpSpec[], b: readonly OpSpec[]): boolean {
+  return a.length === b.length && a.every((op, i) => sameOp(op, b[i]!));
+}
+
+function label(op: OpSpec): string {
+  return op.type === 'identity' ? 'id' : `k${op.kernel}e${op.expansion}${op.se ? '-se' : ''}`;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let node = root;
+  for (const key of path) {
+    node = node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined;
+  }
+  return node;
+}
+
+/** Schema errors first (their paths name the field), then the checks a schema cannot express. */
+function validateDefinition(raw: unknown): SearchSpaceDefinition {
+  const parsed = searchSpaceDefinitionSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => {
+      const field = issue.path.length === 0 ? 'definition' : issue.path.map(String).join('.');
+      // Some zod messages ("Invalid input" for a union of literals) do not show the bad value.
+      const got = issue.message === 'Invalid input' ? ` (got ${JSON.stringify(valueAt(raw, issue.path))})` : '';
+      return { field, message: issue.message + got };
+    });
+    const detail = issues.map((issue, n) => (n === 0 ? issue.message : `${issue.field}: ${issue.message}`)).join('; ');
+    throw new SearchSpaceError(issues[0]!.field, detail);
+  }
+  const def: SearchSpaceDefinition = parsed.data;
+  if (def.stem.kernel % 2 === 0) throw new SearchSpaceError('stem.kernel', 'must be odd');
+  // Every block reads the previous block's channels; an expansion must leave at least one
+  // hidden channel.
+  let channels = def.stem.channels;
+  def.stem.blocks?.forEach((block, b) => {
+    if (block.kernel % 2 === 0) throw new SearchSpaceError(`stem.blocks.${b}.kernel`, 'must be odd');
+    if (hiddenChannels(channels, block.expansion) < 1) {
+      throw new SearchSpaceError(
+        `stem.blocks.${b}.expansion`,
+        `leaves no hidden channel from ${channels} input channels`,
+      );
+    }
+    channels = block.channels;
+  });
+  def.layers.forEach((layer, l) => {
+    layer.ops.forEach((op, o) => {
+      const field = `layers.${l}.ops.${o}`;
+      if (op.type === 'mbconv') {
+        if (op.kernel % 2 === 0) throw new SearchSpaceError(`${field}.kernel`, 'must be odd');
+        if (hiddenChannels(channels, op.expansion) < 1) {
+          throw new SearchSpaceError(`${field}.expansion`, `leaves no hidden channel from ${channels} input channels`);
+        }
+      }
+      const twin = layer.ops.findIndex((other) => sameOp(op, other));
+      if (twin < o) throw new SearchSpaceError(field, `duplicates layers.${l}.ops.${twin} (${label(op)})`);
+    });
+    channels = layer.channels;
+  });
+  if (def.stages !== undefined) {
+    let expectedStart = 0;
+    def.stages.forEach(([start, end], s) => {
+      if (start !== expectedStart) {
+        throw new SearchSpaceError(`stages.${s}`, `must start at layer ${expectedStart}, got ${start}`);
+      }
+      if (end <= start) throw new SearchSpaceError(`stages.${s}`, `must end after its start ${start}, got ${end}`);
+      expectedStart = end;
+    });
+    if (expectedStart !== def.layers.length) {
+      throw new SearchSpaceError('stages', `end at layer ${expectedStart} but the space has ${def.layers.length} layers`);
+    }
+  }
+  return def;
+}
+
+export class SearchSpace {
+  readonly numLayers: number;
+  readonly opCounts: readonly number[];
+  /** Stage ranges [start, end); the whole network is one stage when the definition has none. */
+  readonly stages: readonly (readonly [number, number])[];
+  private readonly inputs: readonly Shape[];
+  private readonly costs: readonly (readonly Cost[])[];
+  private readonly fixedCost: Cost;
+  private readonly labels: readonly (readonly string[])[];
+  private readonly firstIdentity: readonly number[];
+  /** Layer runs inside which identities may move to the end (see `canonical`). */
+  private readonly movableRuns: readonly (readonly number[])[];
+
+  private constructor(readonly definition: SearchSpaceDefinition) {
+    const seConfig = definition.se ?? DEFAULT_SE;
+    const stem = stemCost(definition);
+    const inputs: Shape[] = [];
+    let shape = stem.output;
+    for (const layer of definition.layers) {
+      inputs.push(shape);
+      shape = { channels: layer.channels, size: outputSize(shape.size, layer.stride) };
+    }
+    this.inputs = inputs;
+    this.fixedCost = addCosts(stem.cost, headCost(shape, definition.head));
+    this.costs = definition.layers.map((layer, l) =>
+      layer.ops.map((op) => opCost(op, inputs[l]!, layer.channels, layer.stride, seConfig)),
+    );
+    this.numLayers = definition.layers.length;
+    this.opCounts = definition.layers.map((layer) => layer.ops.length);
+    this.stages = definition.stages ?? [[0, this.numLayers]];
+    this.labels = definition.layers.map((layer) => layer.ops.map(label));
+    this.firstIdentity = definition.layers.map((layer) => layer.ops.findIndex((op) => op.type === 'identity'));
+    this.movableRuns = this.findMovableRuns();
+  }
+
+  /** Validates a definition (e.g. user JSON); throws `SearchSpaceError` naming the field. */
+  static fromDefinition(def: unknown): SearchSpace {
+    return new SearchSpace(validateDefinition(def));
+  }
+
+  /** Number of architectures (keys); rounded to the nearest double past 2^53 — see `sizeBigInt`. */
+  get size(): number {
+    return Number(this.sizeBigInt());
+  }
+
+  sizeBigInt(): bigint {
+    return this.opCounts.reduce((product, n) => product * BigInt(n), 1n);
+  }
+
+  /** True when layer `l` changes resolution or channels, so its identity is a 1x1 conv. */
+  changesShape(layer: number): boolean {
+    const spec = this.definition.layers[layer]!;
+    return spec.stride !== 1 || spec.channels !== this.inputs[layer]!.channels;
+  }
+
+  validateArchitecture(arch: unknown): Architecture {
+    if (!Array.isArray(arch)) throw new ArchitectureError('architecture', 'must be an array of op indices');
+    if (arch.length !== this.numLayers) {
+      throw new ArchitectureError('architecture', `has ${arch.length} layers, expected ${this.numLayers}`);
+    }
+    arch.forEach((op: unknown, l) => {
+      if (typeof op !== 'number' || !Number.isInteger(op)) {
+        throw new ArchitectureError(`architecture[${l}]`, `must be an integer op index, got ${JSON.stringify(op)}`);
+      }
+      if (op < 0 || op >= this.opCounts[l]!) {
+        throw new ArchitectureError(`architecture[${l}]`, `op ${op} is outside 0..${this.opCounts[l]! - 1}`);
+      }
+    });
+    return [...(arch as number[])];
+  }
+
+  /** Digit keys (`22212220`) when every layer has at most 10 ops, dash-separated (`3-12-0`) otherwise. */
+  encode(arch: Architecture): string {
+    return this.validateArchitecture(arch).join(this.usesDigitKeys() ? '' : '-');
+  }
+
+  decode(key: string): Architecture {
+    if (typeof key !== 'string') throw new ArchitectureError('key', 'must be a string');
+    const parts = this.usesDigitKeys() ? [...key] : key.split('-');
+    const unit = this.usesDigitKeys() ? 'digits' : 'dash-separated op indices';
+    if (parts.length !== this.numLayers) {
+      throw new ArchitectureError('key', `"${key}" has ${parts.length} ${unit}, expected ${this.numLayers}`);
+    }
+    return parts.map((part, l) => {
+      // Decimal without leading zeros, so that every architecture has exactly one key.
+      if (!/^(0|[1-9][0-9]*)$/.test(part)) {
+        throw new ArchitectureError(`key[${l}]`, `"${part}" is not an op index (key "${key}")`);
+      }
+      const op = Number(part);
+      if (op >= this.opCounts[l]!) {
+        throw new ArchitectureError(`key[${l}]`, `op ${op} is outside 0..${this.opCounts[l]! - 1} (key "${key}")`);
+      }
+      return op;
+    });
+  }
+
+  /** Analytic multiply-accumulates (see cost.ts for the conventions). */
+  flops(arch: Architecture): number {
+    return this.cost(arch).flops;
+  }
+
+  /** Analytic trainable parameters (BatchNorm weight and bias included). */
+  params(arch: Architecture): number {
+    return this.cost(arch).params;
+  }
+
+  /** FLOPs and params of op `op` at layer `layer` alone. */
+  opCost(layer: number, op: number): Cost {
+    const cost = this.costs[layer]?.[op];
+    if (cost === undefined) throw new ArchitectureError(`layer ${layer}`, `has no op ${op}`);
+    return cost;
+  }
+
+  /**
+   * The representative of `arch`'s class of identical networks. An identity that preserves
+   * shape computes nothing, so inside a run of shape-preserving layers of one stage with the
+   * same candidate ops, only the order of the non-identity ops matters: they are packed to the
+   * front and the identities moved to the end. A layer that changes resolution or channels
+   * (a stage's first layer; ImageNet's 80→96 layer) is a 1x1 conv as identity and stays put.
+   * Several identity ops in one layer are the same network: all map to the first.
+   */
+  canonical(arch: Architecture): Architecture {
+    const out = this.validateArchitecture(arch).map((op, l) => (this.isIdentity(l, op) ? this.firstIdentity[l]! : op));
+    for (const run of this.movableRuns) {
+      const kept = run.map((l) => out[l]!).filter((op, i) => !this.isIdentity(run[i]!, op));
+      run.forEach((l, i) => {
+        out[l] = i < kept.length ? kept[i]! : this.firstIdentity[l]!;
+      });
+    }
+    return out;
+  }
+
+  /** e.g. `id`, `k3e6`, `k5e3-se`. */
+  opLabel(layer: number, op: number): string {
+    const text = this.labels[layer]?.[op];
+    if (text === undefined) throw new ArchitectureError(`layer ${layer}`, `has no op ${op}`);
+    return text;
+  }
+
+  /** Op labels, stages separated by ` | `; `parseArchitectureLabels` reads it back. */
+  describe(arch: Architecture): string {
+    const valid = this.validateArchitecture(arch);
+    return this.stages
+      .map(([start, end]) => valid.slice(start, end).map((op, i) => this.labels[start + i]![op]).join(' '))
+      .join(' | ');
+  }
+
+  /** Uniform over ops, independently per layer. */
+  randomArchitecture(rng: Rng): Architecture {
+    return this.opCounts.map((n) => rng.nextInt(n));
+  }
+
+  /** The op index of `text` at `layer`, or -1. */
+  opIndexOfLabel(layer: number, text: string): number {
+    return this.labels[layer]?.indexOf(text) ?? -1;
+  }
+
+  private usesDigitKeys(): boolean {
+    return this.opCounts.every((n) => n <= 10);
+  }
+
+  private isIdentity(layer: number, op: number): boolean {
+    return this.definition.layers[layer]!.ops[op]!.type === 'identity';
+  }
+
+  private cost(arch: Architecture): Cost {
+    const valid = this.validateArchitecture(arch);
+    let flops = this.fixedCost.flops;
+    let params = this.fixedCost.params;
+    valid.forEach((op, l) => {
+      const c = this.costs[l]![op]!;
+      flops += c.flops;
+      params += c.params;
+    });
+    return { flops, params };
+  }
+
+  private findMovableRuns(): number[][] {
+    const runs: number[][] = [];
+    const layers = this.definition.layers;
+    for (const [start, end] of this.stages) {
+      let run: number[] = [];
+      const flush = (): void => {
+        if (run.length >= 2 && run.some((l) => this.firstIdentity[l]! >= 0)) runs.push(run);
+        run = [];
+      };
+      for (let l = start; l < end; l++) {
+        if (this.changesShape(l)) {
+          flush();
+          continue;
+        }
+        if (run.length > 0 && !sameOps(layers[run[0]!]!.ops, layers[l]!.ops)) flush();
+        run.push(l);
+      }
+      flush();
+    }
+    return runs;
+  }
+}
+
+/**
+ * Parses op labels such as `k3e6 k3e3 id | k5e3-se ...` (the format of `describe`). Stage
+ * separators `|` are optional; when present they must match the space's stages. With
+ * `seByDefault`, a bare MBConv label (`k3e6`) means its SE variant (`k3e6-se`), as in papers
+ * whose searched blocks all carry SE.
+ */
+export function parseArchitectureLabels(
+  space: SearchSpace,
+  text: string,
+  options: { readonly seByDefault?: boolean } = {},
+): Architecture {
+  const segments = text.split('|').map((segment) => segment.trim().split(/\s+/).filter((t) => t.length > 0));
+  if (segments.length > 1) {
+    if (segments.length !== space.stages.length) {
+      throw new ArchitectureError('labels', `has ${segments.length} stages, the space has ${space.stages.length}`);
+    }
+    segments.forEach((tokens, s) => {
+      const [start, end] = space.stages[s]!;
+      if (tokens.length !== end - start) {
+        throw new ArchitectureError(`labels stage ${s}`, `has ${tokens.length} ops, expected ${end - start}`);
+      }
+    });
+  }
+  const tokens = segments.flat();
+  if (tokens.length !== space.numLayers) {
+    throw new ArchitectureError('labels', `has ${tokens.length} ops, expected ${space.numLayers}`);
+  }
+  return tokens.map((token, l) => {
+    const preferred = options.seByDefault && token !== 'id' && !token.endsWith('-se') ? `${token}-se` : token;
+    const op = space.opIndexOfLabel(l, preferred);
+    if (op < 0) {
+      const choices = Array.from({ length: space.opCounts[l]! }, (_, o) => space.opLabel(l, o)).join(', ');
+      throw new ArchitectureError(`labels[${l}]`, `"${token}" is not an op of layer ${l} (one of ${choices})`);
+    }
+    return op;
+  });
+}

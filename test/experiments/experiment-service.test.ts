@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Database } from '../../src/database/database.js';
+import { IdempotencyConflictError } from '../../src/events/errors.js';
+import { EventStore } from '../../src/events/event-store.js';
+import { LeaseConflictError, StepOrderError } from '../../src/experiments/errors.js';
+import { ExperimentProjections } from '../../src/experiments/experiment-projections.js';
+import { ExperimentRequestError } from '../../src/experiments/experiment-request.js';
+import { type Clock, ExperimentService } from '../../src/experiments/experiment-service.js';
+import { InvalidLossError } from '../../src/tree/reward.js';
+import { fold } from '../../src/tree/evolve.js';
+import { toPlain } from '../../src/tree/state.js';
+import { testBackends } from '../support/databases.js';
+
+const request = {
+  name: 'spec',
+  searchSpace: { preset: 'nas-bench-macro' },
+  schedule: { stepsPerEpoch: 10, warmupSteps: 10, treeBuildingSteps: 20, mctSteps: 30 },
+  dataset: { kind: 'synthetic' },
+  seed: 7,
+};
+
+/** A deterministic stand-in loss: depends on the architecture so the tree has signal. */
+const lossOf = (architecture: readonly number[], step: number) => 2.5 - architecture.reduce((a, b) => a + b, 0) * 0.05 + (step % 7) * 0.01;
+
+class ManualClock implements Clock {
+  constructor(public time = Date.parse('2026-11-28T12:00:00Z')) {}
+  now() {
+    return new Date(this.time);
+  }
+}
+
+for (const backend of testBackends) {
+  describe(`experiment commands on ${backend.name}`, () => {
+    let db: Database;
+    let store: EventStore;
+    let projections: ExperimentProjections;
+    let service: ExperimentService;
+    const clock = new ManualClock();
+    before(async () => {
+      db = await backend.open();
+      store = new EventStore(db);
+      projections = new ExperimentProjections(store, { snapshotEvery: 25, pageSize: 40 });
+      service = new ExperimentService(store, projections, clock);
+    });
+    after(() => db.close());
+
+    it('given a bad request, then creation fails naming the field and writes nothing', async () => {
+      await assert.rejects(service.create({ ...request, schedule: { stepsPerEpoch: 0 } }), (e: unknown) => e instanceof ExperimentRequestError && e.field.startsWith('schedule'));
+      await assert.rejects(service.create({ ...request, hyperparameters: { tau: -1 } }), (e: unknown) => e instanceof ExperimentRequestError && e.field === 'hyperparameters.tau');
+      assert.deepEqual(await service.list(), []);
+    });
+
+    it('given an ask/tell loop through all phases, then the live tree equals a rebuild from the events, with and without snapshots, and as of any position', async () => {
+      const { id } = await service.create(request);
+      const lease = await service.acquireLease(id, 'worker-a');
+      for (;;) {
+        const sample = await service.ask(id, lease.leaseId);
+        if (!sample) break;
+        assert.deepEqual(await service.ask(id, lease.leaseId), sample, 'asking again returns the pending sample');
+        await service.tell(id, lease.leaseId, sample.step, lossOf(sample.architecture, sample.step));
+      }
+      const events = await store.readStream(id);
+      const types = new Set(events.map((e) => e.type));
+      for (const t of ['ExperimentCreated', 'PhaseChanged', 'ArchitectureSampled', 'RewardRecorded', 'VisitCountsUpdated']) assert.ok(types.has(t as never), t);
+      assert.deepEqual(events.filter((e) => e.type === 'PhaseChanged').map((e) => (e.data as { to: string }).to), ['warmup', 'tree-building', 'mct-sampling']);
+      assert.equal(events.filter((e) => e.type === 'RewardRecorded').length, 60);
+      assert.equal(events.filter((e) => e.type === 'ArchitectureSampled' && (e.data as { sampler: string }).sampler === 'mct').length, 30);
+
+      const live = await projections.current(id);
+      const rebuilt = fold(events);
+      assert.deepEqual(toPlain(live.tree), toPlain(rebuilt));
+      assert.equal(live.tree.tree!.n[0], 50, 'root visited once per tree-building and MCT step');
+
+      const [snapshots] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM projection_snapshots WHERE stream_id = $1', [id]);
+      assert.ok(Number(snapshots!.n) > 0, 'snapshots were written');
+      const fresh = new ExperimentProjections(store);
+      assert.deepEqual(toPlain((await fresh.current(id)).tree), toPlain(rebuilt), 'loading from the newest snapshot gives the same tree');
+      await db.query('DELETE FROM projection_snapshots WHERE stream_id = $1', [id]);
+      assert.deepEqual(toPlain((await new ExperimentProjections(store).current(id)).tree), toPlain(rebuilt), 'deleting every snapshot gives the same tree');
+
+      const middle = events[Math.floor(events.length / 2)]!;
+      const asOf = await projections.at(id, middle.position);
+      assert.equal(asOf.position, middle.position);
+      assert.deepEqual(toPlain(asOf.tree), toPlain(fold(events.filter((e) => e.position <= middle.position))));
+    });
+
+    it('given a recorded step, when the loss is told again, then it is not double-counted; a different loss is a conflict', async () => {
+      const { id } = await service.create(request);
+      const lease = await service.acquireLease(id, 'worker-a');
+      const sample = (await service.ask(id, lease.leaseId))!;
+      const first = await service.tell(id, lease.leaseId, sample.step, 2.0);
+      const retry = await service.tell(id, lease.leaseId, sample.step, 2.0);
+      assert.equal(retry.duplicate, true);
+      assert.equal(retry.position, first.position);
+      assert.equal((await store.readStream(id, { types: ['RewardRecorded'] })).length, 1);
+      await assert.rejects(service.tell(id, lease.leaseId, sample.step, 3.0), IdempotencyConflictError);
+      await assert.rejects(service.tell(id, lease.leaseId, 5, 2.0), StepOrderError);
+      await assert.rejects(service.tell(id, lease.leaseId, 1, Number.NaN), InvalidLossError);
+      await assert.rejects(service.tell(id, lease.leaseId, 1, -1), InvalidLossError);
+    });
+
+    it('given a lease held by one worker, then another is refused until it expires, and the takeover records the expiry', async () => {
+      const { id } = await service.create(request);
+      const a = await service.acquireLease(id, 'worker-a', 10_000);
+      await assert.rejects(service.acquireLease(id, 'worker-b'), LeaseConflictError);
+      await assert.rejects(service.ask(id, 'not-the-lease'), LeaseConflictError);
+      clock.time += 11_000;
+      await assert.rejects(service.ask(id, a.leaseId), LeaseConflictError, 'an expired lease no longer authorizes steps');
+      const b = await service.acquireLease(id, 'worker-b');
+      const types = (await store.readStream(id)).map((e) => e.type);
+      assert.deepEqual(types.slice(-2), ['WorkerLeaseExpired', 'WorkerLeaseAcquired']);
+      assert.ok(await service.ask(id, b.leaseId));
+    });
+  });
+}
