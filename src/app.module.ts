@@ -4,6 +4,7 @@ import type { AppConfig } from './config.js';
 import { DatabaseModule } from './database/database.module.js';
 import type { Database } from './database/database.js';
 import { EventsModule } from './events/events.module.js';
+import { ExperimentsModule } from './experiments/experiments.module.js';
 import { HealthModule } from './health/health.module.js';
 
 @Module({})
@@ -15,6 +16,7 @@ export class AppModule {
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ app: config })] }),
         DatabaseModule.forDatabase(database),
         EventsModule,
+        ExperimentsModule,
         HealthModule,
       ],
     };
