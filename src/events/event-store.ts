@@ -32,6 +32,8 @@ export interface EventFilter {
 export interface StreamRange {
   readonly fromVersion?: number;
   readonly toVersion?: number;
+  /** only events after this global position */
+  readonly afterPosition?: number;
   /** only events at or before this global position (as-of reads) */
   readonly toPosition?: number;
   readonly types?: readonly EventType[];
@@ -91,9 +93,10 @@ export class EventStore {
           AND ($3::int IS NULL OR stream_version <= $3)
           AND ($4::bigint IS NULL OR position <= $4)
           AND ($5::jsonb IS NULL OR $5::jsonb ? type)
+          AND position > $7
         ORDER BY stream_version
         LIMIT $6`,
-      [streamId, range.fromVersion ?? 1, range.toVersion ?? null, range.toPosition ?? null, range.types ? JSON.stringify(range.types) : null, range.limit ?? null],
+      [streamId, range.fromVersion ?? 1, range.toVersion ?? null, range.toPosition ?? null, range.types ? JSON.stringify(range.types) : null, range.limit ?? null, range.afterPosition ?? 0],
     );
     return rows.map(toStoredEvent);
   }
