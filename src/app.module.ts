@@ -3,20 +3,21 @@ import { ConfigModule } from '@nestjs/config';
 import type { AppConfig } from './config.js';
 import { DatabaseModule } from './database/database.module.js';
 import type { Database } from './database/database.js';
-import { EventsModule } from './events/events.module.js';
 import { ExperimentsModule } from './experiments/experiments.module.js';
 import { HealthModule } from './health/health.module.js';
+import { createRuntime, isRuntime, type Runtime } from './runtime.js';
 
 @Module({})
 export class AppModule {
-  static create(config: AppConfig, database: Database): DynamicModule {
+  /** The HTTP application over a database (a fresh runtime) or an existing runtime (shared with workers). */
+  static create(config: AppConfig, databaseOrRuntime: Database | Runtime): DynamicModule {
+    const runtime = isRuntime(databaseOrRuntime) ? databaseOrRuntime : createRuntime(databaseOrRuntime);
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ app: config })] }),
-        DatabaseModule.forDatabase(database),
-        EventsModule,
-        ExperimentsModule,
+        DatabaseModule.forDatabase(runtime.database),
+        ExperimentsModule.forRuntime(runtime),
         HealthModule,
       ],
     };

@@ -1,19 +1,22 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { EventStore } from '../events/event-store.js';
-import { EventsModule } from '../events/events.module.js';
+import type { Runtime } from '../runtime.js';
 import { ExperimentProjections } from './experiment-projections.js';
 import { ExperimentService } from './experiment-service.js';
 
-@Module({
-  imports: [EventsModule],
-  providers: [
-    { provide: ExperimentProjections, useFactory: (store: EventStore) => new ExperimentProjections(store), inject: [EventStore] },
-    {
-      provide: ExperimentService,
-      useFactory: (store: EventStore, projections: ExperimentProjections) => new ExperimentService(store, projections),
-      inject: [EventStore, ExperimentProjections],
-    },
-  ],
-  exports: [EventsModule, ExperimentProjections, ExperimentService],
-})
-export class ExperimentsModule {}
+/** Exposes the runtime's event store, projections and command service to controllers. */
+@Global()
+@Module({})
+export class ExperimentsModule {
+  static forRuntime(runtime: Runtime): DynamicModule {
+    return {
+      module: ExperimentsModule,
+      providers: [
+        { provide: EventStore, useValue: runtime.store },
+        { provide: ExperimentProjections, useValue: runtime.projections },
+        { provide: ExperimentService, useValue: runtime.service },
+      ],
+      exports: [EventStore, ExperimentProjections, ExperimentService],
+    };
+  }
+}
