@@ -1,0 +1,38 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { AppModule } from '../app.module.js';
+import type { AppConfig } from '../config.js';
+import { openDatabase } from '../database/open-database.js';
+import { createLogger, PinoNestLogger } from '../logging/logger.js';
+import { createRuntime, type Runtime } from '../runtime.js';
+
+export interface RunningService {
+  readonly runtime: Runtime;
+  readonly app: INestApplication | null;
+  readonly url: string | null;
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens (and migrates) the configured database and, unless `http` is false, serves the HTTP
+ * API over the same runtime, so a job running in this process is queryable while it runs.
+ */
+export async function startService(config: AppConfig, options: { http?: boolean } = {}): Promise<RunningService> {
+  const logger = createLogger(config.logLevel);
+  const { database, migrations } = await openDatabase(config);
+  logger.info({ database: database.kind, location: database.location, migrations }, 'database ready');
+  const runtime = createRuntime(database);
+  if (options.http === false) {
+    return { runtime, app: null, url: null, logger, close: () => database.close() };
+  }
+  const app = await NestFactory.create(AppModule.create(config, runtime), { logger: new PinoNestLogger(logger) });
+  app.enableShutdownHooks();
+  await app.listen(config.port, config.host);
+  const url = `http://${config.host}:${(app.getHttpServer().address() as { port: number }).port}`;
+  logger.info({ url }, 'mctnas service listening');
+  // Closing the app closes the database too (DatabaseModule's shutdown hook).
+  return { runtime, app, url, logger, close: () => app.close() };
+}
