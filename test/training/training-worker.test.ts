@@ -82,3 +82,29 @@ for (const backend of testBackends) {
     });
   });
 }
+
+describe('running an experiment to its result (PGlite)', () => {
+  it('given a fresh experiment, then it trains, searches, completes, and running it again changes nothing', async () => {
+    const { runExperiment } = await import('../../src/training/run-experiment.js');
+    const db = await testBackends.find((b) => b.name === 'pglite')!.open();
+    try {
+      const store = new EventStore(db);
+      const service = new ExperimentService(store, new ExperimentProjections(store));
+      const { id } = await service.create({ ...request, search: { candidates: 5, topK: 3 } });
+      const checkpointDir = mkdtempSync(join(tmpdir(), 'mctnas-run-'));
+      const factory = async () => new ToyTrainer(opCounts);
+      const first = await runExperiment(service, id, factory, { workerId: 'w', checkpointDir, checkpointEvery: 10 });
+      assert.equal(first.lifecycle, 'completed');
+      assert.equal(first.search!.evaluated.length, 5);
+      const types = (await store.readStream(id)).map((e) => e.type);
+      assert.equal(types.at(-1), 'ExperimentCompleted');
+      assert.equal(types.filter((t) => t === 'SearchCompleted').length, 1);
+      const count = types.length;
+      const again = await runExperiment(service, id, factory, { workerId: 'w', checkpointDir, checkpointEvery: 10 });
+      assert.equal(again.lifecycle, 'completed');
+      assert.equal((await store.readStream(id)).length, count);
+    } finally {
+      await db.close();
+    }
+  });
+});
