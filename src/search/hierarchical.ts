@@ -1,0 +1,163 @@
+/**
+ * The authors' hierarchical node selection (DESIGN §2), over a trained tree.
+ *
+ * Picking one candidate: descend from the root. At a node of depth l (choosing the op of
+ * layer l), while node.n / N_l < n_thrd (training visits count; N_l = ops of layer l):
+ *   - keep the ops chosen so far and fill the remaining layers uniformly from the children
+ *     still in the tree (removed subtrees are excluded; a child never created is still in the
+ *     tree);
+ *   - outside the FLOPs window: remove that leaf (CandidateRemoved 'flops-window');
+ *   - otherwise evaluate it on one validation batch (ValidationBatchEvaluated, reward =
+ *     referenceLoss / loss) and back the reward up: VisitCountsUpdated (source 'search') with
+ *     the root and every node on the path n += 1, S += reward, and G[l][a_l] updated with gamma;
+ *   - if the node itself got removed (every child removed: upward pruning), restart from the
+ *     root.
+ * Once the threshold holds, draw a child with softmax((Qbar + C2 * G) / tau) among the
+ * children still in the tree, and descend.
+ * Search loop: until K candidates are evaluated: pick one; outside the window remove it and
+ * continue; full validation (CandidateEvaluated; BN recalibration is the evaluator's job);
+ * remove it (CandidateRemoved 'evaluated') so it is never proposed again. When the root itself
+ * is removed the space is exhausted and the search completes with fewer than K candidates.
+ *
+ * Every event is applied to a private copy of the tree through the projection (`evolve`'s
+ * transition), so the tree the strategy reads is exactly the tree a replay of its events gives.
+ */
+import type { Hyperparameters } from '../events/catalog.js';
+import { rngFor } from '../random/counter-rng.js';
+import { TreeProjector } from '../tree/evolve.js';
+import { drawIndex, selectionChildScores } from '../tree/policy.js';
+import { backupUpdate } from '../tree/reward.js';
+import { assertWindowReachable, checkSpaceMatches, inWindow, type SpaceModel } from '../tree/space-model.js';
+import { requireTree, type TreeState } from '../tree/state.js';
+import type { TreeStore } from '../tree/store.js';
+import {
+  SearchSession,
+  type RunOptions,
+  type SearchEvent,
+  type SearchOutcome,
+  type SearchSettings,
+} from './strategy.js';
+
+/** RNG purposes (part of the determinism contract: never rename). */
+export const HIERARCHICAL_PURPOSE = {
+  fill: 'search:hierarchical:fill',
+  select: 'search:hierarchical:select',
+} as const;
+
+/**
+ * Runs the hierarchical search on `state` (the tree at the end of training; for a resume, the
+ * tree as it was before the search's SearchStarted).
+ */
+export async function runHierarchicalSearch(
+  state: TreeState,
+  space: SpaceModel,
+  settings: SearchSettings,
+  options: RunOptions,
+): Promise<SearchOutcome> {
+  const { config } = requireTree(state);
+  checkSpaceMatches(space, config.opCounts);
+  assertWindowReachable(space, settings.flopsWindow);
+  const search = new HierarchicalSearch(state, space, settings, options);
+  return search.run();
+}
+
+class HierarchicalSearch {
+  private readonly projector: TreeProjector;
+  private readonly session: SearchSession;
+  private readonly hp: Hyperparameters;
+  private decision = 0;
+  private evaluation = 0;
+
+  constructor(
+    state: TreeState,
+    private readonly space: SpaceModel,
+    private readonly settings: SearchSettings,
+    options: RunOptions,
+  ) {
+    this.projector = new TreeProjector(state);
+    this.session = new SearchSession(settings, options, (event) => this.projector.apply(event));
+    this.hp = settings.hyperparameters;
+  }
+
+  private get tree(): TreeStore {
+    return this.projector.view().tree!;
+  }
+
+  private async emit(event: SearchEvent): Promise<void> {
+    await this.session.push(event);
+  }
+
+  async run(): Promise<SearchOutcome> {
+    const { searchId, candidates, flopsWindow } = this.settings;
+    await this.session.start('hierarchical');
+    let exhausted = false;
+    while (this.session.evaluated.length < candidates) {
+      this.session.checkAborted();
+      const arch = await this.pickCandidate();
+      if (!arch) {
+        exhausted = true;
+        break;
+      }
+      const flops = this.space.flops(arch);
+      if (!inWindow(flops, flopsWindow)) {
+        await this.emit({ type: 'CandidateRemoved', data: { searchId, architecture: arch, reason: 'flops-window' } });
+        continue;
+      }
+      await this.session.evaluateCandidate(arch, flops, this.space.params(arch));
+      await this.emit({ type: 'CandidateRemoved', data: { searchId, architecture: arch, reason: 'evaluated' } });
+    }
+    const outcome = await this.session.complete('hierarchical', exhausted);
+    return outcome;
+  }
+
+  /** One candidate leaf, or null when the whole tree has been removed. */
+  private async pickCandidate(): Promise<number[] | null> {
+    const L = this.tree.numLayers;
+    restart: for (;;) {
+      if (this.tree.removed[0]) return null;
+      const path: number[] = [];
+      for (let l = 0; l < L; l++) {
+        const N = this.tree.opCounts[l]!;
+        for (;;) {
+          const id = this.tree.find(path);
+          if (id >= 0 && this.tree.isRemoved(id)) continue restart;
+          const n = id >= 0 ? this.tree.n[id]! : 0;
+          if (!(n / N < this.hp.nThreshold)) break;
+          this.session.checkAborted();
+          await this.fillAndEvaluate(path);
+        }
+        const id = this.tree.find(path);
+        const probs = selectionChildScores(this.tree, id, l, this.hp).map((c) => c.probability);
+        const rng = rngFor(this.settings.seed, this.decision++, HIERARCHICAL_PURPOSE.select);
+        path.push(drawIndex(probs, rng.next()));
+      }
+      return path;
+    }
+  }
+
+  /** Completes `prefix` uniformly from the remaining children; removes or evaluates the leaf. */
+  private async fillAndEvaluate(prefix: readonly number[]): Promise<void> {
+    const tree = this.tree;
+    const rng = rngFor(this.settings.seed, this.decision++, HIERARCHICAL_PURPOSE.fill);
+    const arch = [...prefix];
+    let id = tree.find(prefix);
+    for (let l = prefix.length; l < tree.numLayers; l++) {
+      const available: number[] = [];
+      for (let op = 0; op < tree.opCounts[l]!; op++) if (!tree.childRemoved(id, op)) available.push(op);
+      // A node that is not removed always has a child left (upward pruning).
+      const op = available[rng.nextInt(available.length)]!;
+      arch.push(op);
+      id = tree.child(id, op);
+    }
+    const { searchId, flopsWindow, referenceLoss } = this.settings;
+    if (!inWindow(this.space.flops(arch), flopsWindow)) {
+      await this.emit({ type: 'CandidateRemoved', data: { searchId, architecture: arch, reason: 'flops-window' } });
+      return;
+    }
+    const evaluation = this.evaluation++;
+    const loss = await this.session.validationLoss(arch, evaluation);
+    const reward = referenceLoss / loss;
+    await this.emit({ type: 'ValidationBatchEvaluated', data: { searchId, evaluation, architecture: arch, loss, reward } });
+    await this.emit({ type: 'VisitCountsUpdated', data: backupUpdate(this.tree, arch, reward, this.hp.gamma, evaluation, 'search') });
+  }
+}

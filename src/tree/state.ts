@@ -1,0 +1,160 @@
+/**
+ * The tree projection's state: everything `evolve` derives from an experiment's events.
+ *
+ * Value contract: a `TreeState` is immutable once handed out. `evolve` returns a new state and
+ * never mutates its input; `fold` and `TreeProjector` (evolve.ts) mutate only a store they own.
+ * The state is lean: per-node reward histories are *not* kept (the audit trail is read from
+ * the event store).
+ */
+import type { EventData, FlopsWindow, Hyperparameters, Phase, Schedule, SearchConfig } from '../events/catalog.js';
+import type { Architecture } from '../search-space/types.js';
+import type { TreeStore } from './store.js';
+
+/** Experiment settings the tree needs, taken from `ExperimentCreated`. */
+export interface TreeConfig {
+  /** the ExperimentCreated payload as recorded (shared, never mutated) */
+  readonly experiment: EventData<'ExperimentCreated'>;
+  readonly opCounts: readonly number[];
+  readonly hyperparameters: Hyperparameters;
+  readonly schedule: Schedule;
+  readonly flopsWindow: FlopsWindow | null;
+  readonly seed: number;
+  readonly search: SearchConfig;
+}
+
+/** Progress of the current (most recent) search, from the search events. */
+export interface SearchProgress {
+  readonly searchId: string;
+  readonly strategy: 'hierarchical' | 'random' | 'evolutionary';
+  readonly candidates: number;
+  readonly topK: number;
+  readonly referenceLoss: number;
+  readonly flopsWindow: FlopsWindow | null;
+  /** ValidationBatchEvaluated events so far */
+  readonly validationBatchEvaluations: number;
+  /** CandidateEvaluated events so far */
+  readonly evaluated: number;
+  /** CandidateRemoved events so far (any reason) */
+  readonly removals: number;
+  readonly completed: boolean;
+  readonly best: { readonly architecture: Architecture; readonly top1: number } | null;
+}
+
+export interface TreeState {
+  /** null until ExperimentCreated has been applied */
+  readonly config: TreeConfig | null;
+  /** the nodes, G table and removal flags; null until ExperimentCreated */
+  readonly tree: TreeStore | null;
+  /** global position of the last applied event (0 = none, or unknown positions) */
+  readonly position: number;
+  /** stream version of the last applied event when the events carried one (0 = none) */
+  readonly streamVersion: number;
+  /** number of events applied */
+  readonly eventCount: number;
+  /** phase from the last PhaseChanged (null before the first) */
+  readonly phase: Phase | null;
+  /** highest training step seen (-1 = none) */
+  readonly step: number;
+  /** the last ArchitectureSampled (step and path) */
+  readonly lastSampled: { readonly step: number; readonly architecture: Architecture } | null;
+  /** step of the last RewardRecorded (-1 = none) */
+  readonly lastRewardedStep: number;
+  /** moving-average training loss Ltilde after the last RewardRecorded (0 before tree building) */
+  readonly movingAverageLoss: number;
+  readonly search: SearchProgress | null;
+}
+
+/** The state before any event. */
+export function initialTreeState(): TreeState {
+  return Object.freeze({
+    config: null,
+    tree: null,
+    position: 0,
+    streamVersion: 0,
+    eventCount: 0,
+    phase: null,
+    step: -1,
+    lastSampled: null,
+    lastRewardedStep: -1,
+    movingAverageLoss: 0,
+    search: null,
+  });
+}
+
+/** Raised when an event cannot be applied (wrong order, out-of-range path, missing config). */
+export class ProjectionError extends Error {
+  constructor(
+    readonly eventType: string,
+    message: string,
+  ) {
+    super(`cannot apply ${eventType}: ${message}`);
+    this.name = 'ProjectionError';
+  }
+}
+
+/** The config and tree of a state, or a clear error when ExperimentCreated is missing. */
+export function requireTree(state: TreeState): { config: TreeConfig; tree: TreeStore } {
+  if (!state.config || !state.tree) throw new ProjectionError('(query)', 'the experiment has not been created (no ExperimentCreated applied)');
+  return { config: state.config, tree: state.tree };
+}
+
+export function configFromExperiment(data: EventData<'ExperimentCreated'>): TreeConfig {
+  return {
+    experiment: data,
+    opCounts: data.searchSpace.layers.map((layer) => layer.ops.length),
+    hyperparameters: data.hyperparameters,
+    schedule: data.schedule,
+    flopsWindow: data.flopsWindow,
+    seed: data.seed,
+    search: data.search,
+  };
+}
+
+/** Node visits, reward sum and mean reward. Qbar = S / n, 0 when n = 0. */
+export function meanReward(n: number, s: number): number {
+  return n > 0 ? s / n : 0;
+}
+
+/**
+ * A canonical plain form of a state (nodes keyed by path, sorted), for deep equality in tests
+ * and for debugging. Independent of node creation order.
+ */
+export function toPlain(state: TreeState): {
+  config: TreeConfig | null;
+  position: number;
+  streamVersion: number;
+  eventCount: number;
+  phase: Phase | null;
+  step: number;
+  lastSampled: { step: number; architecture: number[] } | null;
+  lastRewardedStep: number;
+  movingAverageLoss: number;
+  search: SearchProgress | null;
+  nodes: { path: string; n: number; s: number; removed: boolean }[];
+  g: number[][];
+} {
+  const tree = state.tree;
+  const nodes: { path: string; n: number; s: number; removed: boolean }[] = [];
+  const g: number[][] = [];
+  if (tree) {
+    for (let id = 0; id < tree.size; id++) {
+      nodes.push({ path: tree.pathOf(id).join('.'), n: tree.n[id]!, s: tree.s[id]!, removed: tree.removed[id] === 1 });
+    }
+    nodes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    for (let l = 0; l < tree.numLayers; l++) g.push(Array.from(tree.g.subarray(tree.gOffsets[l]!, tree.gOffsets[l + 1]!)));
+  }
+  return {
+    config: state.config,
+    position: state.position,
+    streamVersion: state.streamVersion,
+    eventCount: state.eventCount,
+    phase: state.phase,
+    step: state.step,
+    lastSampled: state.lastSampled ? { step: state.lastSampled.step, architecture: [...state.lastSampled.architecture] } : null,
+    lastRewardedStep: state.lastRewardedStep,
+    movingAverageLoss: state.movingAverageLoss,
+    search: state.search,
+    nodes,
+    g,
+  };
+}
