@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { ApiModule } from './api/api.module.js';
 import type { AppConfig } from './config.js';
 import { DatabaseModule } from './database/database.module.js';
 import type { Database } from './database/database.js';
@@ -19,6 +20,7 @@ export class AppModule {
         DatabaseModule.forDatabase(runtime.database),
         ExperimentsModule.forRuntime(runtime),
         HealthModule,
+        ApiModule,
       ],
     };
   }

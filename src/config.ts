@@ -12,6 +12,17 @@ const environmentSchema = z.object({
   MCTNAS_DATA_DIR: z.string().min(1).default('./.mctnas'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MCTNAS_WORKER_ID: z.string().min(1).optional(),
+  /** bearer token for the HTTP API; unset: generated at first start and kept in the data dir */
+  MCTNAS_API_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  /** also require the token for reads (writes always require it) */
+  MCTNAS_PROTECT_READS: z.stringbool().default(false),
+  /** largest accepted JSON request body, in bytes */
+  MCTNAS_API_BODY_LIMIT: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
 });
 
 export interface AppConfig {
@@ -21,6 +32,9 @@ export interface AppConfig {
   readonly dataDir: string;
   readonly logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
   readonly workerId: string | null;
+  readonly apiToken: string | null;
+  readonly protectReads: boolean;
+  readonly bodyLimitBytes: number;
 }
 
 export class ConfigError extends Error {}
@@ -39,5 +53,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     dataDir: e.MCTNAS_DATA_DIR,
     logLevel: e.LOG_LEVEL,
     workerId: e.MCTNAS_WORKER_ID ?? null,
+    apiToken: e.MCTNAS_API_TOKEN ?? null,
+    protectReads: e.MCTNAS_PROTECT_READS,
+    bodyLimitBytes: e.MCTNAS_API_BODY_LIMIT,
   };
 }

@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { API_AUTH, type ApiAuth } from '../api/auth.js';
+import { configureHttpApi, DOCS_PATH } from '../api/http.js';
 import { AppModule } from '../app.module.js';
 import type { AppConfig } from '../config.js';
 import { openDatabase } from '../database/open-database.js';
@@ -30,9 +32,15 @@ export async function startService(config: AppConfig, options: { http?: boolean 
   }
   const app = await NestFactory.create(AppModule.create(config, runtime), { logger: new PinoNestLogger(logger) });
   app.enableShutdownHooks();
+  configureHttpApi(app, config);
   await app.listen(config.port, config.host);
   const url = `http://${config.host}:${(app.getHttpServer().address() as { port: number }).port}`;
   logger.info({ url }, 'mctnas service listening');
+  console.log(`mctnas service listening on ${url} (database: ${database.kind} ${database.location}); API docs at ${url}/${DOCS_PATH}`);
+  const auth = app.get<ApiAuth>(API_AUTH);
+  // Printed once, to the console only (not the structured log): the token is a secret.
+  if (auth.source === 'generated') console.log(`generated API token (stored in ${auth.file}): ${auth.token}`);
+  else logger.info({ source: auth.source, file: auth.file, protectReads: auth.protectReads }, 'API token loaded');
   // Closing the app closes the database too (DatabaseModule's shutdown hook).
   return { runtime, app, url, logger, close: () => app.close() };
 }

@@ -1,0 +1,98 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { type ServerResponse, STATUS_CODES } from 'node:http';
+import { ZodError } from 'zod';
+import { InvalidEventError } from '../events/catalog.js';
+import { IdempotencyConflictError, VersionConflictError } from '../events/errors.js';
+import { ExperimentStateError, LeaseConflictError, StepOrderError } from '../experiments/errors.js';
+import { ExperimentNotFoundError } from '../experiments/experiment-projections.js';
+import { ExperimentRequestError } from '../experiments/experiment-request.js';
+import { ArchitectureError } from '../search-space/search-space.js';
+import { PathError } from '../tree/queries.js';
+import { InvalidLossError, RewardOrderError } from '../tree/reward.js';
+import { NoSearchLauncherError, PositionNotReachedError, RequestValidationError, UnauthorizedError, UnprocessableValueError } from './errors.js';
+
+/** The JSON body of every error answer. */
+export interface ErrorBody {
+  readonly statusCode: number;
+  /** the HTTP reason phrase */
+  readonly error: string;
+  /** machine-readable kind: the domain error's name, or the HTTP exception's */
+  readonly code: string;
+  readonly message: string;
+  /** dotted path of the offending field (`body.loss`, `query.depth`, `searchSpace.layers.0`) */
+  readonly field?: string;
+}
+
+type Mapping = { status: number; field?: string };
+
+/**
+ * Domain errors → HTTP. Malformed input is 400 (naming the field), a missing token 401,
+ * unknown experiments 404, lease/version/idempotency/lifecycle conflicts 409, well-formed but
+ * semantically invalid values 422. Anything else is a bug: 500 with a generic message, logged
+ * with its stack.
+ */
+export function classify(error: unknown): Mapping | null {
+  if (error instanceof RequestValidationError || error instanceof ExperimentRequestError) return { status: 400, field: error.field };
+  if (error instanceof ZodError) return { status: 400, field: error.issues[0]?.path.map(String).join('.') };
+  if (error instanceof UnauthorizedError) return { status: 401 };
+  if (error instanceof ExperimentNotFoundError) return { status: 404 };
+  if (
+    error instanceof LeaseConflictError ||
+    error instanceof VersionConflictError ||
+    error instanceof IdempotencyConflictError ||
+    error instanceof ExperimentStateError ||
+    error instanceof PositionNotReachedError ||
+    error instanceof NoSearchLauncherError
+  ) {
+    return { status: 409 };
+  }
+  if (error instanceof ArchitectureError || error instanceof UnprocessableValueError) return { status: 422, field: error.field };
+  // An event the domain built from request values that the catalogue refuses (e.g. a reward
+  // sum overflowing to Infinity after an absurd loss): the values were the problem.
+  if (error instanceof InvalidEventError) return { status: 422, field: error.field };
+  if (error instanceof InvalidLossError || error instanceof StepOrderError || error instanceof RewardOrderError || error instanceof PathError) {
+    return { status: 422 };
+  }
+  return null;
+}
+
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<ServerResponse>();
+    const body = this.toBody(error);
+    if (response.headersSent) {
+      // A streaming answer (SSE) already started: nothing can be sent but the end.
+      response.end();
+      return;
+    }
+    if (body.statusCode === 401) response.setHeader('WWW-Authenticate', 'Bearer');
+    if (error instanceof PositionNotReachedError) response.setHeader('Retry-After', '1');
+    response.statusCode = body.statusCode;
+    response.setHeader('Content-Type', 'application/json; charset=utf-8');
+    response.end(JSON.stringify(body));
+  }
+
+  private toBody(error: unknown): ErrorBody {
+    if (error instanceof HttpException) {
+      const status = error.getStatus();
+      const payload = error.getResponse();
+      // Framework and library exceptions (terminus' health report, Nest's 404) keep their body.
+      if (typeof payload === 'object') return { statusCode: status, ...(payload as object) } as ErrorBody;
+      return { statusCode: status, error: reason(status), code: error.name, message: payload };
+    }
+    const mapped = classify(error);
+    if (mapped) {
+      const e = error as Error;
+      return { statusCode: mapped.status, error: reason(mapped.status), code: e.name, message: e.message, ...(mapped.field ? { field: mapped.field } : {}) };
+    }
+    this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    return { statusCode: 500, error: reason(500), code: 'InternalError', message: 'internal error (logged on the server)' };
+  }
+}
+
+function reason(status: number): string {
+  return STATUS_CODES[status] ?? 'Error';
+}
