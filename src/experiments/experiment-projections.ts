@@ -1,11 +1,11 @@
 import type { SqlExecutor } from '../database/database.js';
 import { toSafeInteger } from '../database/database.js';
 import { SerialQueue } from '../database/serial-queue.js';
-import type { EventStore } from '../events/event-store.js';
 import type { StoredEvent } from '../events/stored-event.js';
 import { TreeProjector } from '../tree/evolve.js';
 import { deserialize, serialize } from '../tree/snapshot.js';
 import { initialTreeState, type TreeState } from '../tree/state.js';
+import type { ExperimentEventStore } from './experiment-event-store.js';
 import { evolveStatus, type ExperimentStatus, initialStatus } from './experiment-status.js';
 
 /** An experiment's projections at one stream version. */
@@ -58,7 +58,7 @@ export class ExperimentProjections {
   private readonly maxCached: number;
 
   constructor(
-    private readonly store: EventStore,
+    private readonly store: ExperimentEventStore,
     options: ProjectionOptions = {},
   ) {
     this.snapshotEvery = options.snapshotEvery ?? 20_000;
@@ -156,7 +156,8 @@ export class ExperimentProjections {
       for (const event of page) this.applyLive(live, event);
       if (page.length < this.pageSize) break;
     }
-    if (live.version - live.snapshotVersion >= this.snapshotEvery) await this.saveSnapshot(live);
+    const database = this.store.database;
+    if (database && live.version - live.snapshotVersion >= this.snapshotEvery) await this.saveSnapshot(live, database);
   }
 
   private applyLive(live: Live, event: StoredEvent): void {
@@ -169,7 +170,7 @@ export class ExperimentProjections {
     live.position = event.position;
   }
 
-  private async saveSnapshot(live: Live, executor: SqlExecutor = this.store.database): Promise<void> {
+  private async saveSnapshot(live: Live, executor: SqlExecutor): Promise<void> {
     const tree = serialize(live.projector.view());
     await executor.query(
       `INSERT INTO projection_snapshots (stream_id, stream_version, position, tree, status) VALUES ($1, $2, $3, $4, $5::jsonb)
@@ -180,6 +181,7 @@ export class ExperimentProjections {
   }
 
   private async loadSnapshot(id: string, atOrBefore: number): Promise<{ tree: TreeState; status: ExperimentStatus; version: number; position: number } | null> {
+    if (!this.store.database) return null;
     const rows = await this.store.database.query(
       `SELECT stream_version, position, tree, status FROM projection_snapshots
         WHERE stream_id = $1 AND position <= $2 ORDER BY stream_version DESC LIMIT 1`,

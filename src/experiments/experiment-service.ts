@@ -9,6 +9,7 @@ import { sampleArchitecture } from '../tree/sampling.js';
 import { phaseChangeAt, totalTrainingSteps } from '../tree/schedule.js';
 import { requireTree } from '../tree/state.js';
 import { ExperimentStateError, LeaseConflictError, StepOrderError } from './errors.js';
+import type { ExperimentEventStore } from './experiment-event-store.js';
 import type { ExperimentProjections, ExperimentView } from './experiment-projections.js';
 import { toExperimentCreated } from './experiment-request.js';
 import { activeLease, type Lease } from './experiment-status.js';
@@ -52,11 +53,11 @@ const MAX_ATTEMPTS = 5;
  * Step events carry idempotency keys (`step:<t>:sample|reward|visits`) so a retried command
  * after an ambiguous commit never records a step twice.
  */
-export class ExperimentService {
+export class ExperimentService<S extends ExperimentEventStore = EventStore> {
   private readonly spaces = new Map<string, SearchSpace>();
 
   constructor(
-    readonly store: EventStore,
+    readonly store: S,
     readonly projections: ExperimentProjections,
     private readonly clock: Clock = systemClock,
   ) {}
@@ -68,7 +69,8 @@ export class ExperimentService {
     return { id, position: appended.positions[0]! };
   }
 
-  async list(): Promise<{ id: string; name: string; position: number; createdAt: Date }[]> {
+  /** Needs the SQL store: the experiment list is an index query. */
+  async list(this: ExperimentService<EventStore>): Promise<{ id: string; name: string; position: number; createdAt: Date }[]> {
     const rows = await this.store.database.query(
       `SELECT stream_id, data->>'name' AS name, position, created_at FROM events WHERE type = 'ExperimentCreated' ORDER BY position`,
     );
@@ -242,7 +244,13 @@ export class ExperimentService {
   }
 
   private async eventByKey<T extends DomainEvent['type']>(id: string, key: string): Promise<{ data: EventData<T>; position: number }> {
-    const rows = await this.store.database.query(`SELECT data, position FROM events WHERE stream_id = $1 AND idempotency_key = $2`, [id, key]);
+    const database = this.store.database;
+    if (!database) {
+      const event = (await this.store.readStream(id)).find((e) => e.idempotencyKey === key);
+      if (!event) throw new Error(`experiment '${id}' has no event with key '${key}'`);
+      return { data: event.data as EventData<T>, position: event.position };
+    }
+    const rows = await database.query(`SELECT data, position FROM events WHERE stream_id = $1 AND idempotency_key = $2`, [id, key]);
     if (rows.length === 0) throw new Error(`experiment '${id}' has no event with key '${key}'`);
     const data = (typeof rows[0]!.data === 'string' ? JSON.parse(rows[0]!.data) : rows[0]!.data) as EventData<T>;
     return { data, position: toSafeInteger(rows[0]!.position, 'events.position') };

@@ -56,7 +56,7 @@ for (const backend of testBackends) {
       assert.equal(events[0]!.metadata.experimentId, 'exp-read');
       assert.equal(events[0]!.metadata.host, 'test-host');
       assert.match(events[0]!.transactionId, /^\d+$/);
-      assert.deepEqual(await store.readStream('exp-read', 2, 2).then((e) => e.map((x) => x.streamVersion)), [2]);
+      assert.deepEqual(await store.readStream('exp-read', { fromVersion: 2, toVersion: 2 }).then((e) => e.map((x) => x.streamVersion)), [2]);
     });
 
     it('given two appenders expecting the same version, then exactly one wins and the other gets a conflict carrying the actual version', async () => {

@@ -1,0 +1,231 @@
+/**
+ * Search quality against ground truth (npm run bench:search): MCT-NAS, random search and
+ * evolutionary search on NAS-Bench-Macro, with the oracle trainer standing in for the GPU.
+ *
+ * Per seed (100 seeds): one experiment through the real commands, projection, sampler and
+ * search code (on the in-memory event store: test/tabular/memory-store.test.ts shows the same
+ * seed gives the identical event sequence on Postgres): the authors' CIFAR schedule in steps
+ * (196 steps/epoch; warm-up 25, tree building 5, MCT sampling 20 epochs) trains the tree with
+ * the oracle's losses, then three searches run on the same experiment with the same oracle
+ * (same proxy noise, same full-validation answers, same FLOPs window: none): MCT-NAS's
+ * hierarchical node selection first, on the tree exactly as training left it, then random and
+ * evolutionary search, each with K = 200 full evaluations.
+ *
+ * Budgets K in {20, 50, 100, 200} are read off these runs: every strategy decides its k-th
+ * candidate without looking at K (K only says when to stop), so the first K candidates of the
+ * K = 200 run are exactly what a run with budget K evaluates (test/tabular/oracle.test.ts
+ * checks this prefix property); the result for K is the best of them by full-validation top-1
+ * (ties: earlier first), as the search itself reports, and the validation batches spent are
+ * those before its K-th full evaluation.
+ *
+ * Reported per strategy and K: mean +- std over seeds of the chosen architecture's true mean
+ * accuracy, its mean rank in the table, P(top 1 %) (rank <= 66 of 6561), validation batches
+ * spent, and the best true accuracy among the K evaluated; once: the Kendall tau of the proxy
+ * and of the trained tree's mean rewards (visited leaves) against the ground truth.
+ * Writes bench/results/search.json, .csv and .png. BENCH_SEEDS overrides the seed count.
+ */
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { ExperimentProjections } from '../src/experiments/experiment-projections.js';
+import { ExperimentService } from '../src/experiments/experiment-service.js';
+import { rankCandidates } from '../src/search/strategy.js';
+import { lineChartPng, type Rgb } from '../src/tabular/line-chart.js';
+import { MemoryEventStore } from '../src/tabular/memory-event-store.js';
+import { defaultProxyModel, OracleTrainer } from '../src/tabular/oracle.js';
+import { AUTHORS_CIFAR_SCHEDULE, createOracleExperiment, runOracleExperiment } from '../src/tabular/oracle-experiment.js';
+import { nasBenchMacroPath } from '../src/tabular/paths.js';
+import { type AccuracyTable, loadNasBenchMacro } from '../src/tabular/table.js';
+import { printTable, writeJson } from './support.js';
+
+const BUDGETS = [20, 50, 100, 200] as const;
+const STRATEGIES = ['hierarchical', 'random', 'evolutionary'] as const;
+type Strategy = (typeof STRATEGIES)[number];
+const LABELS: Record<Strategy, string> = { hierarchical: 'MCT-NAS', random: 'random', evolutionary: 'evolutionary' };
+const COLORS: Record<Strategy, Rgb> = { hierarchical: [214, 39, 40], random: [31, 119, 180], evolutionary: [44, 160, 44] };
+const SEEDS = Number(process.env.BENCH_SEEDS ?? 100);
+const FLOPS_WINDOW = null;
+const RESULTS = 'bench/results/search';
+
+interface BudgetResult {
+  readonly k: number;
+  readonly truth: number;
+  readonly rank: number;
+  readonly validations: number;
+  readonly bestEvaluated: number;
+}
+
+interface SeedResult {
+  readonly seed: number;
+  readonly seconds: number;
+  readonly treeTau: number;
+  readonly visitedLeaves: number;
+  readonly strategies: Record<Strategy, BudgetResult[]>;
+}
+
+async function runSeed(table: AccuracyTable, seed: number): Promise<SeedResult> {
+  const started = Date.now();
+  const store = new MemoryEventStore();
+  const service = new ExperimentService(store, new ExperimentProjections(store));
+  const id = await createOracleExperiment(service, table, { id: `bench-${seed}`, schedule: AUTHORS_CIFAR_SCHEDULE, seed, flopsWindow: FLOPS_WINDOW });
+  const budget = BUDGETS[BUDGETS.length - 1];
+  const run = await runOracleExperiment(service, table, id, STRATEGIES.map((strategy) => ({ strategy, candidates: budget })));
+  const events = await store.readStream(id);
+  const strategies = {} as Record<Strategy, BudgetResult[]>;
+  run.searches.forEach((outcome, i) => {
+    // Validation batches spent before each full evaluation, from the recorded events.
+    const prefix = `search:search-${i + 1}:`;
+    const validationsBefore: number[] = [];
+    let validations = 0;
+    for (const e of events) {
+      if (!e.idempotencyKey?.startsWith(prefix)) continue;
+      if (e.type === 'ValidationBatchEvaluated') validations += 1;
+      else if (e.type === 'CandidateEvaluated') validationsBefore.push(validations);
+    }
+    strategies[outcome.strategy] = BUDGETS.map((k) => {
+      const firstK = outcome.evaluated.slice(0, k);
+      const chosen = rankCandidates(firstK)[0]!.architecture;
+      return {
+        k,
+        truth: table.truth(chosen),
+        rank: table.rank(chosen),
+        validations: validationsBefore[Math.min(k, firstK.length) - 1]!,
+        bestEvaluated: Math.max(...firstK.map((c) => table.truth(c.architecture))),
+      };
+    });
+  });
+  return { seed, seconds: (Date.now() - started) / 1000, treeTau: run.treeKendallTau.tau, visitedLeaves: run.treeKendallTau.leaves, strategies };
+}
+
+/** E[max truth of K architectures drawn uniformly without replacement], exactly. */
+function randomExpectation(table: AccuracyTable, k: number): number {
+  const sorted = Array.from({ length: table.size }, (_, row) => table.truthAt(row)).sort((a, b) => a - b);
+  const logChoose = (n: number, r: number) => {
+    let s = 0;
+    for (let j = 0; j < r; j++) s += Math.log(n - j) - Math.log(j + 1);
+    return s;
+  };
+  const total = logChoose(sorted.length, k);
+  let e = 0;
+  for (let i = k - 1; i < sorted.length; i++) e += sorted[i]! * Math.exp(logChoose(i, k - 1) - total);
+  return e;
+}
+
+function meanStd(values: readonly number[]): { mean: number; std: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const variance = values.length > 1 ? values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1) : 0;
+  return { mean, std: Math.sqrt(variance) };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const table = loadNasBenchMacro(nasBenchMacroPath());
+  const top1Rank = Math.ceil(table.size / 100);
+  const workers = Math.max(1, Math.min(availableParallelism(), SEEDS));
+  const seeds = Array.from({ length: SEEDS }, (_, s) => s);
+  console.log(`search quality on ${table.name}: ${SEEDS} seeds x {${STRATEGIES.map((s) => LABELS[s]).join(', ')}}, K in {${BUDGETS.join(', ')}}, ${workers} worker threads`);
+  const results: SeedResult[] = [];
+  await Promise.all(
+    Array.from({ length: workers }, (_, w) =>
+      new Promise<void>((resolve, reject) => {
+        const worker = new Worker(new URL(import.meta.url), { workerData: { seeds: seeds.filter((s) => s % workers === w) } });
+        worker.on('message', (result: SeedResult) => {
+          results.push(result);
+          if (results.length % 10 === 0 || results.length === SEEDS) console.log(`  ${results.length}/${SEEDS} seeds (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+        });
+        worker.on('error', reject);
+        worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker ${w} exited with ${code}`))));
+      }),
+    ),
+  );
+  results.sort((a, b) => a.seed - b.seed);
+
+  const proxy = defaultProxyModel(table);
+  const proxyTau = new OracleTrainer(table, 0, proxy).kendallTau();
+  const treeTau = meanStd(results.map((r) => r.treeTau));
+  const leaves = meanStd(results.map((r) => r.visitedLeaves));
+  const reference = Object.fromEntries(BUDGETS.map((k) => [k, randomExpectation(table, k)]));
+  const rows = STRATEGIES.flatMap((strategy) =>
+    BUDGETS.map((k, i) => {
+      const at = results.map((r) => r.strategies[strategy][i]!);
+      const acc = meanStd(at.map((b) => b.truth));
+      return {
+        strategy: LABELS[strategy],
+        K: k,
+        seeds: at.length,
+        meanAcc: acc.mean,
+        stdAcc: acc.std,
+        meanRank: meanStd(at.map((b) => b.rank)).mean,
+        pTop1: at.filter((b) => b.rank <= top1Rank).length / at.length,
+        validationBatches: meanStd(at.map((b) => b.validations)).mean,
+        bestEvaluated: meanStd(at.map((b) => b.bestEvaluated)).mean,
+      };
+    }),
+  );
+  const seconds = (Date.now() - started) / 1000;
+
+  console.log();
+  printTable(
+    rows.map((r) => ({
+      strategy: r.strategy,
+      K: r.K,
+      'true acc (chosen)': `${r.meanAcc.toFixed(3)} ± ${r.stdAcc.toFixed(3)}`,
+      'mean rank': r.meanRank.toFixed(1),
+      'P(top 1%)': r.pTop1.toFixed(2),
+      'val. batches': r.validationBatches.toFixed(1),
+      'best evaluated': r.bestEvaluated.toFixed(3),
+      'E[random best]': reference[r.K]!.toFixed(3),
+    })),
+  );
+  console.log();
+  console.log(`proxy (noise ${proxy.noise}): Kendall tau vs truth, one batch ${proxyTau.oneBatch.toFixed(3)}, noise-free ${proxyTau.noiseFree.toFixed(3)}; full validation = seed ${proxy.validationSeed} + ${proxy.validationNoise} points`);
+  console.log(`trained tree: Kendall tau of mean rewards vs truth ${treeTau.mean.toFixed(3)} ± ${treeTau.std.toFixed(3)} over ${leaves.mean.toFixed(0)} visited leaves (mean)`);
+  const mct = rows.filter((r) => r.strategy === LABELS.hierarchical);
+  const ahead = BUDGETS.filter((k) => rows.filter((r) => r.K === k && r.strategy !== LABELS.hierarchical).every((r) => mct.find((m) => m.K === k)!.meanAcc > r.meanAcc));
+  const at20 = mct.find((m) => m.K === 20)!.meanAcc;
+  console.log(`MCT-NAS ahead of both baselines at K = ${ahead.length > 0 ? ahead.join(', ') : 'none'} of ${BUDGETS.join(', ')}; E[best] at K = 20 is ${at20.toFixed(3)} (target >= 93.0: ${at20 >= 93 ? 'met' : 'not met'})`);
+  console.log(`${seconds.toFixed(0)} s on ${workers} threads (${meanStd(results.map((r) => r.seconds)).mean.toFixed(1)} s per seed)`);
+
+  writeJson(`${RESULTS}.json`, {
+    date: new Date().toISOString(),
+    table: { name: table.name, architectures: table.size, best: table.truth(table.best()) },
+    config: { seeds: SEEDS, budgets: BUDGETS, schedule: AUTHORS_CIFAR_SCHEDULE, flopsWindow: FLOPS_WINDOW, proxy, top1PercentRank: top1Rank },
+    proxyKendallTau: proxyTau,
+    treeKendallTau: { ...treeTau, visitedLeaves: leaves.mean },
+    randomExpectation: reference,
+    rows,
+    seconds,
+    perSeed: results,
+  });
+  const csvColumns = ['strategy', 'K', 'seeds', 'meanAcc', 'stdAcc', 'meanRank', 'pTop1', 'validationBatches', 'bestEvaluated'] as const;
+  writeFileSync(`${RESULTS}.csv`, [csvColumns.join(','), ...rows.map((r) => csvColumns.map((c) => r[c]).join(','))].join('\n') + '\n');
+  writeFileSync(
+    `${RESULTS}.png`,
+    lineChartPng({
+      title: `NAS-Bench-Macro: chosen architecture's true accuracy (${SEEDS} seeds)`,
+      xLabel: 'K (full evaluations); bars: +- 1 standard error',
+      yLabel: 'true mean accuracy (%)',
+      xTicks: BUDGETS,
+      logX: true,
+      yRange: [Math.floor(Math.min(...rows.map((r) => r.meanAcc - r.stdAcc / Math.sqrt(r.seeds)), reference[BUDGETS[0]]!) * 10) / 10 - 0.1, 93.2],
+      yStep: 0.1,
+      series: STRATEGIES.map((strategy) => ({
+        label: LABELS[strategy],
+        color: COLORS[strategy],
+        points: rows.filter((r) => r.strategy === LABELS[strategy]).map((r) => ({ x: r.K, y: r.meanAcc, error: r.stdAcc / Math.sqrt(r.seeds) })),
+      })),
+      references: [
+        { label: 'global best', color: [0, 0, 0], y: table.truth(table.best()) },
+        { label: 'random, exact E[max truth]', color: [127, 127, 127], points: BUDGETS.map((k) => ({ x: k, y: reference[k]! })) },
+      ],
+    }),
+  );
+  console.log(`wrote ${RESULTS}.json, .csv, .png`);
+}
+
+async function work(): Promise<void> {
+  const table = loadNasBenchMacro(nasBenchMacroPath());
+  for (const seed of (workerData as { seeds: number[] }).seeds) parentPort!.postMessage(await runSeed(table, seed));
+}
+
+await (isMainThread ? main() : work());

@@ -1,0 +1,140 @@
+/**
+ * Runs a search strategy on an experiment whose training is over and records every decision
+ * in the experiment's stream: the edge between the pure strategies of this folder and the
+ * event store, shared by the tabular oracle and the real trainer.
+ *
+ *  - Appends PhaseChanged to 'search' once (idempotency key `phase:search`).
+ *  - A new search gets the id `search-<n>` (n - 1 searches started before it). The strategy
+ *    hands over one event at a time and waits until it is stored before deciding anything
+ *    else; each is appended with the key `search:<searchId>:<index>` (its index within the
+ *    search, SearchStarted = 0) and the lease holder's worker id, so a retried append after an
+ *    ambiguous commit is a no-op and a second worker running the same search cannot fork it.
+ *  - Resume: a search with no SearchCompleted is resumed, never restarted. Its stored events
+ *    go to the strategy as `recorded` (for the hierarchical search, with the tree as of just
+ *    before its SearchStarted); the strategy replays them, checking each against its own
+ *    decision and answering evaluator questions from them, then continues live. Naming a
+ *    completed search replays it and returns its outcome without appending anything.
+ *
+ * The lease is checked once, at the start (against the wall clock); keeping it alive during a
+ * long search is the caller's job, as during training.
+ */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { EventData } from '../events/catalog.js';
+import type { StoredEvent } from '../events/stored-event.js';
+import { ExperimentStateError, LeaseConflictError } from '../experiments/errors.js';
+import type { ExperimentEventStore } from '../experiments/experiment-event-store.js';
+import type { ExperimentService } from '../experiments/experiment-service.js';
+import { activeLease } from '../experiments/experiment-status.js';
+import { totalTrainingSteps } from '../tree/schedule.js';
+import { requireTree, type TreeState } from '../tree/state.js';
+import { runEvolutionarySearch } from './evolutionary.js';
+import { runHierarchicalSearch } from './hierarchical.js';
+import { runRandomSearch } from './random-search.js';
+import { searchSettings, type CandidateEvaluator, type RunOptions, type SearchEvent, type SearchOutcome, type SearchSettings } from './strategy.js';
+
+export type SearchStrategy = SearchOutcome['strategy'];
+
+export interface SearchRunOptions {
+  /** the lease the caller holds on the experiment */
+  readonly leaseId: string;
+  readonly evaluator: CandidateEvaluator;
+  /** default: the experiment's search strategy; a resumed search keeps its own */
+  readonly strategy?: SearchStrategy;
+  /** K, distinct candidates fully evaluated; default: the experiment's; a resumed search keeps its own */
+  readonly candidates?: number;
+  /** the search to resume or replay; default: the interrupted search if any, else a new one */
+  readonly searchId?: string;
+  readonly signal?: AbortSignal;
+}
+
+export async function runSearchOnExperiment(
+  service: ExperimentService<ExperimentEventStore>,
+  experimentId: string,
+  options: SearchRunOptions,
+): Promise<SearchOutcome> {
+  const view = await service.projections.current(experimentId);
+  const lease = activeLease(view.status, new Date());
+  if (!lease || lease.leaseId !== options.leaseId) {
+    throw new LeaseConflictError(`lease '${options.leaseId}' is not the active lease of experiment '${experimentId}'`);
+  }
+  const { config } = requireTree(view.tree);
+  const trainingSteps = totalTrainingSteps(config.schedule);
+  if (view.tree.lastRewardedStep !== trainingSteps - 1) {
+    throw new ExperimentStateError(`experiment '${experimentId}' has rewards up to step ${view.tree.lastRewardedStep} of ${trainingSteps}: the search starts once training is over`);
+  }
+  const current = view.tree.search;
+  const interrupted = current && !current.completed ? current.searchId : null;
+  const searchId = options.searchId ?? interrupted ?? `search-${view.status.searches.length + 1}`;
+  const known = view.status.searches.includes(searchId);
+  if (!known && interrupted) {
+    throw new ExperimentStateError(`search '${interrupted}' of experiment '${experimentId}' was interrupted: resume it before starting another`);
+  }
+
+  let strategy: SearchStrategy;
+  let settings: SearchSettings;
+  let state: TreeState;
+  let recorded: StoredEvent[] = [];
+  if (known) {
+    const stored = await storedSearch(service, experimentId, searchId);
+    const started = stored.started;
+    strategy = started.strategy;
+    for (const [name, asked, kept] of [['strategy', options.strategy, started.strategy], ['candidates', options.candidates, started.candidates]] as const) {
+      if (asked !== undefined && asked !== kept) throw new ExperimentStateError(`search '${searchId}' runs with ${name} ${kept}, not ${asked}`);
+    }
+    state = (await service.projections.at(experimentId, stored.position - 1)).tree;
+    settings = searchSettings(state, searchId, { candidates: started.candidates, topK: started.topK, flopsWindow: started.flopsWindow, referenceLoss: started.referenceLoss });
+    recorded = stored.events;
+  } else {
+    strategy = options.strategy ?? config.search.strategy;
+    state = view.tree;
+    settings = searchSettings(state, searchId, { candidates: options.candidates });
+  }
+
+  const metadata = { workerId: lease.workerId };
+  if (view.tree.phase !== 'search') {
+    await service.append(experimentId, [
+      { type: 'PhaseChanged', data: { step: trainingSteps, from: view.tree.phase, to: 'search' }, metadata: { ...metadata, step: trainingSteps }, idempotencyKey: 'phase:search' },
+    ]);
+  }
+  let index = recorded.length;
+  const run: RunOptions = {
+    evaluator: options.evaluator,
+    recorded: recorded.map((e) => ({ type: e.type, data: e.data })),
+    signal: options.signal,
+    emit: async (event: SearchEvent) => {
+      await service.append(experimentId, [{ type: event.type, data: event.data, metadata, idempotencyKey: `search:${searchId}:${index}` }]);
+      index += 1;
+      // PGlite settles its promises without going through the event loop: let timers
+      // (the caller's heartbeats) and signals run between decisions.
+      await yieldToEventLoop();
+    },
+  };
+  const space = service.space(view);
+  switch (strategy) {
+    case 'hierarchical':
+      return runHierarchicalSearch(state, space, settings, run);
+    case 'random':
+      return runRandomSearch(space, settings, run);
+    case 'evolutionary':
+      return runEvolutionarySearch(space, settings, run);
+  }
+}
+
+/** The stored events of search `searchId` (by their keys, in order) and where it started. */
+async function storedSearch(
+  service: ExperimentService<ExperimentEventStore>,
+  experimentId: string,
+  searchId: string,
+): Promise<{ started: EventData<'SearchStarted'>; position: number; events: StoredEvent[] }> {
+  const starts = await service.store.readStream(experimentId, { types: ['SearchStarted'] });
+  const start = starts.find((e) => e.type === 'SearchStarted' && e.data.searchId === searchId);
+  if (!start || start.type !== 'SearchStarted') throw new ExperimentStateError(`experiment '${experimentId}' has no search '${searchId}'`);
+  const prefix = `search:${searchId}:`;
+  const events = (await service.store.readStream(experimentId, { fromVersion: start.streamVersion })).filter((e) => e.idempotencyKey?.startsWith(prefix));
+  events.forEach((e, i) => {
+    if (e.idempotencyKey !== `${prefix}${i}`) {
+      throw new ExperimentStateError(`search '${searchId}' of experiment '${experimentId}': stored event ${i} has key '${e.idempotencyKey}', expected '${prefix}${i}'`);
+    }
+  });
+  return { started: start.data, position: start.position, events };
+}

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { loadNasBenchMacro, loadTable, parseTableSpec, TableError, TableSpecError, type TableSpec } from '../../src/tabular/table.js';
+import { nasBenchMacroJson } from '../support/paths.js';
+import { csvOf, tempFile, tinyRows, tinySpec } from './fixtures.js';
+
+/** Asserts that loading fails with a TableError naming `row` and mentioning every `words`. */
+function rejects(load: () => unknown, row: string | null, ...words: string[]): void {
+  assert.throws(load, (error: unknown) => {
+    assert.ok(error instanceof TableError, `expected a TableError, got ${String(error)}`);
+    assert.equal(error.row, row);
+    for (const word of words) assert.ok(error.message.includes(word), `'${error.message}' mentions '${word}'`);
+    return true;
+  });
+}
+
+describe('NAS-Bench-Macro table', { skip: !existsSync(nasBenchMacroJson) && 'benchmark table not found' }, () => {
+  it('loads all 6561 architectures with three seeds; the ground truth is the mean accuracy and 22212220 ranks first', () => {
+    const table = loadNasBenchMacro(nasBenchMacroJson);
+    assert.equal(table.size, 6561);
+    assert.equal(table.seeds, 3);
+    const best = [2, 2, 2, 1, 2, 2, 2, 0];
+    assert.equal(table.key(best), '22212220');
+    assert.ok(Math.abs(table.truth(best) - 93.1267) < 1e-4);
+    assert.equal(table.rank(best), 1);
+    assert.equal(table.rank([2, 2, 2, 1, 2, 2, 0, 2]), 1, 'the equivalent network 22212202 shares rank 1');
+    assert.deepEqual(table.best(), best, 'the best architecture in canonical form');
+    assert.equal(table.accuracy(best, 1), 93.32999420166016);
+    assert.equal(table.rowOf(table.architectureAt(1234)), 1234);
+  });
+});
+
+describe('generic tables (CSV and JSON with a spec)', () => {
+  it('loads a CSV table with custom op tokens and checks its FLOPs against the search space', () => {
+    const table = loadTable(tempFile('.csv', csvOf(tinyRows())), tinySpec);
+    assert.equal(table.size, 6);
+    assert.equal(table.seeds, 2);
+    assert.equal(table.key([1, 2]), 'k3-k5');
+    assert.equal(table.truth([1, 2]), (88 + 89) / 2);
+    assert.equal(table.rank([1, 2]), 1);
+    assert.equal(table.rank([0, 0]), 6);
+  });
+
+  it('loads a JSON array of rows and a JSON object keyed by architecture with nested columns', () => {
+    const rows = tinyRows();
+    const array = loadTable(tempFile('.json', JSON.stringify(rows)), tinySpec);
+    assert.equal(array.truth([1, 1]), (85 + 86) / 2);
+    const keyed = Object.fromEntries(rows.map((r) => [r.arch, { acc: [r.run1, r.run2] }]));
+    const spec: TableSpec = { ...tinySpec, columns: { accuracy: ['acc.0', 'acc.1'] } };
+    assert.equal(loadTable(tempFile('.json', JSON.stringify(keyed)), spec).truth([1, 1]), (85 + 86) / 2);
+  });
+
+  it('names the missing column of the header', () => {
+    const rows = tinyRows().map(({ run2: _, ...rest }) => rest);
+    rejects(() => loadTable(tempFile('.csv', csvOf(rows)), tinySpec), 'line 1 (header)', "no column 'run2'");
+  });
+
+  it('names the row whose key lies outside the declared space', () => {
+    const rows = tinyRows();
+    rows[3]!.arch = 'k3-k7';
+    rejects(() => loadTable(tempFile('.csv', csvOf(rows)), tinySpec), 'line 5', 'k3-k7', '"k7" is not an op of layer 1');
+    rows[3]!.arch = 'k3';
+    rejects(() => loadTable(tempFile('.csv', csvOf(rows)), tinySpec), 'line 5', 'has 1 op tokens', '2 layers');
+  });
+
+  it('names both rows of a duplicate key', () => {
+    const rows = tinyRows();
+    rows.push({ ...rows[2]! });
+    rejects(() => loadTable(tempFile('.csv', csvOf(rows)), tinySpec), 'line 8', `duplicate key "${rows[2]!.arch}"`, 'line 4');
+  });
+
+  it('names the row and column of a non-numeric or out-of-range accuracy', () => {
+    const csv = csvOf(tinyRows()).replace('id-k3,83,', 'id-k3,n/a,');
+    rejects(() => loadTable(tempFile('.csv', csv), tinySpec), 'line 3', "column 'run1' is not a number", 'n/a');
+    const rows: Record<string, unknown>[] = tinyRows();
+    rows[4]!.run2 = '';
+    rejects(() => loadTable(tempFile('.json', JSON.stringify(rows)), tinySpec), 'row [4]', "column 'run2' is not a number");
+    rows[4]!.run2 = 140;
+    rejects(() => loadTable(tempFile('.json', JSON.stringify(rows)), tinySpec), 'row [4]', "accuracy column 'run2' is 140");
+    delete rows[4]!.run2;
+    rejects(() => loadTable(tempFile('.json', JSON.stringify(rows)), tinySpec), 'row [4]', "has no column 'run2'");
+  });
+
+  it('refuses FLOPs that disagree with the declared space, naming the row', () => {
+    const rows = tinyRows();
+    rows[1]!.flops += 1000;
+    rejects(() => loadTable(tempFile('.csv', csvOf(rows)), tinySpec), 'line 3', "flops column 'flops'", 'does not describe');
+  });
+
+  it('refuses a table that misses architectures of its space', () => {
+    rejects(() => loadTable(tempFile('.csv', csvOf(tinyRows().slice(1))), tinySpec), null, 'has 5 rows', '6 architectures');
+    const rows = tinyRows();
+    rows[5] = { ...rows[4]!, arch: rows[4]!.arch };
+    rejects(() => loadTable(tempFile('.csv', csvOf(rows)), tinySpec), 'line 7', 'duplicate key');
+  });
+
+  it('refuses quoted CSV fields and rows with the wrong number of fields', () => {
+    rejects(() => loadTable(tempFile('.csv', csvOf(tinyRows()).replace('k3-k5', '"k3-k5"')), tinySpec), 'line 7', 'quoted fields');
+    rejects(() => loadTable(tempFile('.csv', csvOf(tinyRows()).replace(/\n(id-k3),/, '\n$1,0,')), tinySpec), 'line 3', 'has 5 fields', 'header has 4');
+  });
+
+  it('rejects a bad spec naming the field', () => {
+    const field = (raw: unknown, load = false) => {
+      try {
+        const spec = parseTableSpec(raw);
+        if (load) loadTable(tempFile('.csv', csvOf(tinyRows())), spec);
+      } catch (error) {
+        assert.ok(error instanceof TableSpecError, String(error));
+        return error.field;
+      }
+      assert.fail('the spec was accepted');
+    };
+    assert.equal(field({ ...tinySpec, columns: { key: 'arch', accuracy: [] } }), 'columns.accuracy');
+    assert.equal(field({ ...tinySpec, extra: 1 }), '(spec)');
+    assert.equal(field({ ...tinySpec, key: { ops: [['id', 'k3'], ['id', 'k3']] } }, true), 'key.ops.1');
+    assert.equal(field({ ...tinySpec, key: { ops: [['id', 'k3']] } }, true), 'key.ops');
+    assert.equal(field({ ...tinySpec, key: { separator: '', ops: [['id', 'k3'], ['id', 'k3', 'k5']] } }, true), 'key.separator');
+    assert.equal(field({ ...tinySpec, searchSpace: 'no-such-preset' }, true), 'searchSpace');
+    assert.equal(field({ ...tinySpec, searchSpace: { ...(tinySpec.searchSpace as object), stem: { channels: 8, kernel: 4, stride: 1 } } }, true), 'searchSpace.stem.kernel');
+  });
+});
