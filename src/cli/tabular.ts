@@ -18,6 +18,7 @@ import type { ProxyModel } from '../tabular/oracle.js';
 import { nasBenchMacroPath } from '../tabular/paths.js';
 import { type AccuracyTable, loadNasBenchMacro, loadTable, readTableSpec } from '../tabular/table.js';
 import { requireTree } from '../tree/state.js';
+import { integer, nonNegative } from './arguments.js';
 import { trainingProgressBar } from './progress.js';
 
 export interface TabularOptions {
@@ -145,17 +146,6 @@ function progressBars(stream: NodeJS.WriteStream) {
     },
   };
 }
-
-const integer = (min: number) => (text: string): number => {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new InvalidArgumentError(`must be an integer >= ${min}`);
-  return value;
-};
-const nonNegative = (text: string): number => {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < 0) throw new InvalidArgumentError('must be a number >= 0');
-  return value;
-};
 
 /** Adds `tabular` to a commander program (the lead's `mctnas` CLI). */
 export function registerTabularCommand(program: Command): Command {

@@ -89,7 +89,7 @@ export class ExperimentService<S extends ExperimentEventStore = EventStore> {
 
   acquireLease(id: string, workerId: string, ttlMs = 30_000): Promise<Lease & { position: number }> {
     return this.execute(id, (view) => {
-      this.assertOpen(view);
+      // No lifecycle check: a completed experiment may still be leased to run another search.
       const now = this.clock.now();
       const active = activeLease(view.status, now);
       if (active && active.workerId !== workerId) {

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { firstValueFrom, takeWhile, toArray } from 'rxjs';
 import type { EventData } from '../events/catalog.js';
 import type { StoredEventOf } from '../events/stored-event.js';
@@ -47,6 +48,28 @@ export interface TrainingOutcome {
   /** 'finished': all training steps are rewarded; 'stopped': maxLiveSteps/abort; 'paused' */
   readonly status: 'finished' | 'stopped' | 'paused';
   readonly lastStep: number;
+}
+
+/**
+ * Loads the newest checkpoint whose file exists and whose sha256 matches the recorded one,
+ * falling back to older ones; returns it (null: none usable) and why the others were rejected.
+ */
+export function restoreNewestCheckpoint(
+  trainer: StepTrainer,
+  checkpoints: readonly EventData<'CheckpointSaved'>[],
+  log?: WorkerOptions['log'],
+): { checkpoint: EventData<'CheckpointSaved'> | null; rejected: string[] } {
+  const rejected: string[] = [];
+  for (const candidate of [...checkpoints].reverse()) {
+    const file = readVerifiedCheckpoint(candidate.location, candidate.sha256);
+    if ('bytes' in file) {
+      trainer.loadState(file.bytes);
+      return { checkpoint: candidate, rejected };
+    }
+    rejected.push(file.problem);
+    log?.('checkpoint rejected', { problem: file.problem });
+  }
+  return { checkpoint: null, rejected };
 }
 
 /**
@@ -112,18 +135,7 @@ export class TrainingWorker {
 
   private async restore(experimentId: string): Promise<ResumeReport> {
     const view = await this.service.projections.current(experimentId);
-    const rejected: string[] = [];
-    let checkpoint: EventData<'CheckpointSaved'> | null = null;
-    for (const candidate of [...view.status.checkpoints].reverse()) {
-      const file = readVerifiedCheckpoint(candidate.location, candidate.sha256);
-      if ('bytes' in file) {
-        this.trainer.loadState(file.bytes);
-        checkpoint = candidate;
-        break;
-      }
-      rejected.push(file.problem);
-      this.options.log?.('checkpoint rejected', { problem: file.problem });
-    }
+    const { checkpoint, rejected } = restoreNewestCheckpoint(this.trainer, view.status.checkpoints, this.options.log);
     const lastRewarded = view.tree.lastRewardedStep;
     const from = checkpoint ? checkpoint.step + 1 : 0;
     let replayed = 0;
@@ -143,6 +155,7 @@ export class TrainingWorker {
       for (let step = from; step <= lastRewarded; step++) {
         const path = paths.get(step);
         if (!path) throw new Error(`experiment '${experimentId}': no recorded path for step ${step} to replay`);
+        await yieldToEventLoop();
         this.assertLeaseHealthy();
         const loss = await this.trainer.trainStep(step, path);
         replayed += 1;
@@ -194,6 +207,8 @@ export class TrainingWorker {
             const sampled = event as StoredEventOf<'ArchitectureSampled'>;
             const step = sampled.data.step;
             if (step <= lastStep) return true; // delivered again after a reconnect: already trained
+            // PGlite answers without a macrotask turn: yield so heartbeats and signals run.
+            await yieldToEventLoop();
             this.assertLeaseHealthy();
             const loss = await this.trainer.trainStep(step, sampled.data.architecture);
             const told = await this.service.tell(experimentId, lease.leaseId, step, loss);

@@ -1,0 +1,21 @@
+import { InvalidArgumentError } from 'commander';
+
+/** Commander argument parsers that reject bad values with a message naming the rule. */
+export const integer = (min: number) => (text: string): number => {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new InvalidArgumentError(`must be an integer >= ${min}`);
+  return value;
+};
+
+export const nonNegative = (text: string): number => {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) throw new InvalidArgumentError('must be a number >= 0');
+  return value;
+};
+
+export const strategy = (text: string): 'hierarchical' | 'random' | 'evolutionary' => {
+  if (text !== 'hierarchical' && text !== 'random' && text !== 'evolutionary') {
+    throw new InvalidArgumentError(`must be hierarchical, random or evolutionary, got '${text}'`);
+  }
+  return text;
+};

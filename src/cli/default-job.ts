@@ -1,0 +1,41 @@
+import type { AppConfig } from '../config.js';
+import { presetRequest } from '../experiments/presets.js';
+import { printOutcome, trainJob } from './jobs.js';
+import { startService } from './service.js';
+
+export const DEFAULT_EXPERIMENT_NAME = 'default: NAS-Bench-Macro x0.25 on Fashion-MNIST';
+
+/**
+ * `npm start`: serve the API and run the default experiment in the same process (queryable
+ * while it runs). The experiment is created on first start; every later start resumes it.
+ * When it is done, the service keeps serving until Ctrl-C.
+ */
+export async function runDefaultJob(config: AppConfig): Promise<void> {
+  const running = await startService(config);
+  const service = running.runtime.service;
+  const existing = (await service.list()).filter((e) => e.name === DEFAULT_EXPERIMENT_NAME).at(-1);
+  const id = existing?.id ?? (await service.create(presetRequest('demo', { name: DEFAULT_EXPERIMENT_NAME }))).id;
+  console.log(`${existing ? 'resuming' : 'created'} the default experiment ${id}`);
+  console.log(`  watch it: curl ${running.url}/experiments/${id}   tree: curl '${running.url}/experiments/${id}/tree?depth=2&top=5'`);
+  const started = Date.now();
+  const lifecycle = (await service.projections.current(id)).status.lifecycle;
+  if (lifecycle === 'completed') await printOutcome(service, id, null);
+  else {
+    const result = await trainJob(service, config, id);
+    console.log(`this run took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if (result.lifecycle !== 'completed') {
+      await running.close();
+      return;
+    }
+  }
+  if (process.env.MCTNAS_EXIT_AFTER_JOB === '1') {
+    await running.close();
+    return;
+  }
+  console.log(`service still running at ${running.url} (Ctrl-C to stop)`);
+  await new Promise<void>((resolveStop) => {
+    process.once('SIGINT', resolveStop);
+    process.once('SIGTERM', resolveStop);
+  });
+  await running.close();
+}

@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+/**
+ * The `mctnas` command line: run, resume, search and inspect experiments.
+ *   mctnas start                      the service + the default experiment (same as npm start)
+ *   mctnas serve                      the HTTP service only
+ *   mctnas create --preset demo       create an experiment (demo | nas-bench-macro-cifar10 | imagenet, or --config file.json)
+ *   mctnas train <id>                 train (resuming), search and complete an experiment
+ *   mctnas search <id> --strategy random   another search on a trained experiment's supernet
+ *   mctnas list | inspect <id>        what is stored
+ *   mctnas tabular                    an end-to-end experiment on a tabular benchmark
+ * Configuration comes from the environment (see README): DATABASE_URL, MCTNAS_DATA_DIR, PORT...
+ */
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { presetRequest } from '../experiments/presets.js';
+import { integer, strategy } from './arguments.js';
+import { runDefaultJob } from './default-job.js';
+import { printOutcome, trainJob } from './jobs.js';
+import { searchJob } from './search-job.js';
+import { startService } from './service.js';
+import { registerTabularCommand } from './tabular.js';
+import { inspectExperiment } from './inspect.js';
+
+const config = loadConfig(process.env);
+const program = new Command('mctnas').description('event-sourced MCT-NAS experiments');
+
+program
+  .command('start', { isDefault: true })
+  .description('serve the API and run (or resume) the default experiment')
+  .action(() => runDefaultJob(config));
+
+program
+  .command('serve')
+  .description('serve the HTTP API until Ctrl-C')
+  .action(async () => {
+    const running = await startService(config);
+    await new Promise((resolve) => process.once('SIGINT', resolve));
+    await running.close();
+  });
+
+program
+  .command('create')
+  .description('create an experiment and print its id')
+  .option('--preset <name>', 'demo | nas-bench-macro-cifar10 | imagenet', 'demo')
+  .option('--config <file>', 'a full creation request as JSON (overrides --preset)')
+  .option('--name <name>', 'experiment name')
+  .option('--seed <n>', 'seed', integer(0))
+  .option('--data-dir <dir>', 'dataset location for the cifar10 / imagenet presets')
+  .action(async (flags: { preset: string; config?: string; name?: string; seed?: number; dataDir?: string }) => {
+    const request = flags.config ? JSON.parse(readFileSync(flags.config, 'utf8')) : presetRequest(flags.preset, flags);
+    const running = await startService(config, { http: false });
+    try {
+      const { id } = await running.runtime.service.create(request);
+      console.log(id);
+    } finally {
+      await running.close();
+    }
+  });
+
+program
+  .command('train <experimentId>')
+  .description('train (resuming from the stream and the newest valid checkpoint), search, complete')
+  .option('--no-http', 'do not serve the API while training')
+  .option('--checkpoint-every <n>', 'steps between checkpoints', integer(1), 50)
+  .option('--max-steps <n>', 'stop after this many live steps (resume later)', integer(1))
+  .option('--strategy <name>', 'search strategy (default: the experiment\'s)', strategy)
+  .option('--candidates <k>', 'K candidates fully evaluated (default: the experiment\'s)', integer(1))
+  .option('--no-progress', 'no progress bar')
+  .action(async (id: string, flags: { http: boolean; checkpointEvery: number; maxSteps?: number; strategy?: 'hierarchical'; candidates?: number; progress: boolean }) => {
+    const running = await startService(config, { http: flags.http });
+    try {
+      await trainJob(running.runtime.service, config, id, {
+        checkpointEvery: flags.checkpointEvery,
+        maxLiveSteps: flags.maxSteps,
+        strategy: flags.strategy,
+        candidates: flags.candidates,
+        progress: flags.progress,
+      });
+    } finally {
+      await running.close();
+    }
+  });
+
+program
+  .command('search <experimentId>')
+  .description('run another search strategy on a trained experiment (its final checkpoint)')
+  .requiredOption('--strategy <name>', 'hierarchical | random | evolutionary', strategy)
+  .option('--candidates <k>', 'K candidates fully evaluated', integer(1))
+  .action(async (id: string, flags: { strategy: 'hierarchical' | 'random' | 'evolutionary'; candidates?: number }) => {
+    const running = await startService(config, { http: false });
+    try {
+      await searchJob(running.runtime.service, config, id, flags);
+    } finally {
+      await running.close();
+    }
+  });
+
+program
+  .command('list')
+  .description('list experiments')
+  .action(async () => {
+    const running = await startService(config, { http: false });
+    try {
+      for (const e of await running.runtime.service.list()) console.log(`${e.id}  ${e.createdAt.toISOString()}  ${e.name}`);
+    } finally {
+      await running.close();
+    }
+  });
+
+program
+  .command('inspect <experimentId>')
+  .description('status, phase, tree summary, top leaves and search result')
+  .option('--top <k>', 'top leaves by mean reward', integer(1), 10)
+  .action(async (id: string, flags: { top: number }) => {
+    const running = await startService(config, { http: false });
+    try {
+      await inspectExperiment(running.runtime.service, id, flags.top);
+      await printOutcome(running.runtime.service, id, null);
+    } finally {
+      await running.close();
+    }
+  });
+
+registerTabularCommand(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  console.error(`error: ${(error as Error).message ?? String(error)}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,35 @@
+import type { AppConfig } from '../config.js';
+import { ExperimentStateError } from '../experiments/errors.js';
+import type { ExperimentService } from '../experiments/experiment-service.js';
+import { runSearchOnExperiment, type SearchStrategy } from '../search/search-runner.js';
+import { SupernetTrainer } from '../training/supernet-trainer.js';
+import { restoreNewestCheckpoint, TrainingWorker } from '../training/training-worker.js';
+import { requireTree } from '../tree/state.js';
+import { join } from 'node:path';
+import { printOutcome, workerIdFor } from './jobs.js';
+
+/**
+ * Another search (e.g. the random or evolutionary baseline) on the supernet of a trained
+ * experiment: its final checkpoint is loaded and the search is recorded in the same stream.
+ */
+export async function searchJob(service: ExperimentService, config: AppConfig, experimentId: string, options: { strategy: SearchStrategy; candidates?: number }): Promise<void> {
+  const view = await service.projections.current(experimentId);
+  const trainer = await SupernetTrainer.create(requireTree(view.tree).config.experiment, (line) => console.error(line));
+  try {
+    const { checkpoint } = restoreNewestCheckpoint(trainer, view.status.checkpoints);
+    if (!checkpoint || checkpoint.step !== view.tree.lastRewardedStep) {
+      throw new ExperimentStateError(`experiment '${experimentId}' has no verified checkpoint of its last trained step: train it to the end first (mctnas train ${experimentId})`);
+    }
+    const worker = new TrainingWorker(service, trainer, { workerId: workerIdFor(config), checkpointDir: join(config.dataDir, 'checkpoints'), checkpointEvery: 1 });
+    const lease = await worker.acquire(experimentId);
+    try {
+      const outcome = await runSearchOnExperiment(service, experimentId, { leaseId: lease.leaseId, evaluator: trainer.evaluator(), ...options });
+      console.log(`${outcome.strategy} search ${outcome.searchId}: ${outcome.evaluated.length} candidates, ${outcome.validationBatchEvaluations} validation batches`);
+    } finally {
+      await worker.stop(experimentId);
+    }
+    await printOutcome(service, experimentId, null);
+  } finally {
+    trainer.dispose();
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Ready-made experiment requests. `demo` is what `npm start` runs on a CPU in minutes; the
+ * others reproduce the authors' settings (DESIGN §2) for people with the data and a GPU.
+ */
+import type { CreateExperimentRequest } from './experiment-request.js';
+
+export interface PresetOptions {
+  readonly name?: string;
+  readonly seed?: number;
+  /** where CIFAR-10 binary batches / ImageNet class folders live */
+  readonly dataDir?: string;
+}
+
+export const experimentPresets: Record<string, (options: PresetOptions) => CreateExperimentRequest> = {
+  /** NAS-Bench-Macro space at a quarter width on 28x28 Fashion-MNIST: all phases + search on 2 CPU cores. */
+  demo: (o) => ({
+    name: o.name ?? 'demo: NAS-Bench-Macro x0.25 on Fashion-MNIST',
+    searchSpace: { preset: 'nas-bench-macro', widthMultiplier: 0.25, inputSize: 28, inputChannels: 1, classes: 10 },
+    schedule: { stepsPerEpoch: 100, warmupSteps: 400, treeBuildingSteps: 100, mctSteps: 300 },
+    dataset: { kind: 'fashion-mnist', perClass: 700 },
+    training: { batchSize: 32, lrMax: 0.1, lrMin: 0.001, weightDecay: 5e-4, augmentation: { padding: 2, flip: false }, validationPerClass: 50, evaluationBatchSize: 250 },
+    search: { strategy: 'hierarchical', candidates: 8, topK: 5, bnRecalibrationBatches: 10 },
+    seed: o.seed ?? 0,
+  }),
+  /** The authors' CIFAR-10 recipe on NAS-Bench-Macro: batch 256, 50 epochs (25 warm-up, 5 tree building, 20 MCT). */
+  'nas-bench-macro-cifar10': (o) => ({
+    name: o.name ?? 'NAS-Bench-Macro on CIFAR-10 (authors recipe)',
+    searchSpace: { preset: 'nas-bench-macro' },
+    schedule: { stepsPerEpoch: 176, warmupEpochs: 25, treeBuildingEpochs: 5, mctEpochs: 20 },
+    dataset: { kind: 'cifar10', dir: requireDataDir(o, 'cifar10') },
+    training: { batchSize: 256, lrMax: 0.1, lrMin: 0, weightDecay: 5e-4, augmentation: { padding: 4, flip: true }, validationPerClass: 500 },
+    search: { strategy: 'hierarchical', candidates: 20, topK: 10, bnRecalibrationBatches: 20 },
+    seed: o.seed ?? 0,
+  }),
+  /** The paper's ImageNet run: 120 epochs (60 / 25 / 35), batch 1024, FLOPs window [280M, 380M]. */
+  imagenet: (o) => ({
+    name: o.name ?? 'MCT-NAS ImageNet (paper recipe)',
+    searchSpace: { preset: 'imagenet' },
+    schedule: { stepsPerEpoch: 1201, warmupEpochs: 60, treeBuildingEpochs: 25, mctEpochs: 35 },
+    flopsWindow: { min: 280e6, max: 380e6 },
+    dataset: { kind: 'image-folder', dir: requireDataDir(o, 'imagenet'), size: 224 },
+    training: { batchSize: 1024, lrMax: 0.12, lrMin: 1e-5, weightDecay: 4e-5, labelSmoothing: 0.1, augmentation: { padding: 0, flip: true }, validationPerClass: 50 },
+    search: { strategy: 'hierarchical', candidates: 20, topK: 10, bnRecalibrationBatches: 20 },
+    seed: o.seed ?? 0,
+  }),
+};
+
+function requireDataDir(options: PresetOptions, preset: string): string {
+  if (!options.dataDir) throw new Error(`preset '${preset}' needs --data-dir (the dataset is read from your disk)`);
+  return options.dataDir;
+}
+
+export function presetRequest(preset: string, options: PresetOptions = {}): CreateExperimentRequest {
+  const make = experimentPresets[preset];
+  if (!make) throw new Error(`unknown preset '${preset}': expected one of ${Object.keys(experimentPresets).join(', ')}`);
+  return make(options);
+}

@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runCrashScenario } from '../../scripts/crash-harness.js';
+
+describe('crash and resume of the real trainer (SIGKILL, embedded database)', () => {
+  it('given a training process killed at 5 random instants and restarted each time, then the history and tree equal an uninterrupted run of the same seed', { timeout: 600_000 }, async () => {
+    const result = await runCrashScenario({ workDir: mkdtempSync(join(tmpdir(), 'mctnas-crash-')), kills: 5, seed: 2026 });
+    assert.equal(result.kills, 5, `five kills landed before the run finished: ${JSON.stringify(result)}`);
+    assert.equal(result.duplicatedSteps, 0);
+    assert.equal(result.missingSteps, 0);
+    assert.equal(result.steps, 40);
+    assert.equal(result.firstDifference, null);
+    assert.ok(result.identicalHistory, 'samples, losses, rewards, visit counts and search events are bit-identical');
+    assert.ok(result.identicalTree);
+  });
+});
