@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { ApiModule } from './api/api.module.js';
 import type { AppConfig } from './config.js';
@@ -11,10 +11,14 @@ import { createRuntime, isRuntime, type Runtime } from './runtime.js';
 @Module({})
 export class AppModule {
   /** The HTTP application over a database (a fresh runtime) or an existing runtime (shared with workers). */
-  static create(config: AppConfig, databaseOrRuntime: Database | Runtime): DynamicModule {
+  static create(config: AppConfig, databaseOrRuntime: Database | Runtime, providers: Provider[] = []): DynamicModule {
     const runtime = isRuntime(databaseOrRuntime) ? databaseOrRuntime : createRuntime(databaseOrRuntime);
     return {
       module: AppModule,
+      // Global so feature modules (e.g. the API's search controller) see what the caller attaches.
+      global: true,
+      providers,
+      exports: providers,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ app: config })] }),
         DatabaseModule.forDatabase(runtime.database),

@@ -12,7 +12,12 @@ import { printOutcome, workerIdFor } from './jobs.js';
  * Another search (e.g. the random or evolutionary baseline) on the supernet of a trained
  * experiment: its final checkpoint is loaded and the search is recorded in the same stream.
  */
-export async function searchJob(service: ExperimentService, config: AppConfig, experimentId: string, options: { strategy: SearchStrategy; candidates?: number }): Promise<void> {
+export async function searchJob(
+  service: ExperimentService,
+  config: AppConfig,
+  experimentId: string,
+  options: { strategy?: SearchStrategy; candidates?: number; searchId?: string },
+): Promise<void> {
   const view = await service.projections.current(experimentId);
   const trainer = await SupernetTrainer.create(requireTree(view.tree).config.experiment, (line) => console.error(line));
   try {

@@ -4,11 +4,13 @@ import type { INestApplication } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { API_AUTH, type ApiAuth } from '../api/auth.js';
 import { configureHttpApi, DOCS_PATH } from '../api/http.js';
+import { SEARCH_LAUNCHER } from '../api/search-launcher.js';
 import { AppModule } from '../app.module.js';
 import type { AppConfig } from '../config.js';
 import { openDatabase } from '../database/open-database.js';
 import { createLogger, PinoNestLogger } from '../logging/logger.js';
 import { createRuntime, type Runtime } from '../runtime.js';
+import { SupernetSearchLauncher } from './search-launcher.js';
 
 export interface RunningService {
   readonly runtime: Runtime;
@@ -30,7 +32,8 @@ export async function startService(config: AppConfig, options: { http?: boolean 
   if (options.http === false) {
     return { runtime, app: null, url: null, logger, close: () => database.close() };
   }
-  const app = await NestFactory.create(AppModule.create(config, runtime), { logger: new PinoNestLogger(logger) });
+  const launcher = { provide: SEARCH_LAUNCHER, useValue: new SupernetSearchLauncher(runtime.service, config, logger) };
+  const app = await NestFactory.create(AppModule.create(config, runtime, [launcher]), { logger: new PinoNestLogger(logger) });
   app.enableShutdownHooks();
   configureHttpApi(app, config);
   await app.listen(config.port, config.host);
