@@ -147,9 +147,13 @@ for (const backend of testBackends) {
   const store = new EventStore(db, { host: 'bench', codeVersion: '0.1.0' });
   console.error(`${backend.name}: ${total} events...`);
   const copy = await rawCopy(db, total);
+  console.error(`  raw COPY ${Math.round(copy)} ev/s`);
   const insert = await rawInsert(db, total);
+  console.error(`  raw INSERT ${Math.round(insert)} ev/s`);
   const append = await storeAppend(store, total);
+  console.error(`  append ${Math.round(append)} ev/s`);
   const read = await storeRead(store, total);
+  console.error(`  read ${Math.round(read)} ev/s`);
   const latency = await stepLatency(store);
   await db.close();
   results.push({ backend: backend.name, events: total, rawCopyPerSec: copy, rawInsertPerSec: insert, appendPerSec: append, appendVsCopy: append / copy, readPerSec: read, stepAppendP50Ms: latency.p50, stepAppendP99Ms: latency.p99 });

@@ -16,10 +16,11 @@ export const experimentPresets: Record<string, (options: PresetOptions) => Creat
   demo: (o) => ({
     name: o.name ?? 'demo: NAS-Bench-Macro x0.25 on Fashion-MNIST',
     searchSpace: { preset: 'nas-bench-macro', widthMultiplier: 0.25, inputSize: 28, inputChannels: 1, classes: 10 },
-    schedule: { stepsPerEpoch: 100, warmupSteps: 400, treeBuildingSteps: 100, mctSteps: 300 },
-    dataset: { kind: 'fashion-mnist', perClass: 700 },
-    training: { batchSize: 32, lrMax: 0.1, lrMin: 0.001, weightDecay: 5e-4, augmentation: { padding: 2, flip: false }, validationPerClass: 50, evaluationBatchSize: 250 },
-    search: { strategy: 'hierarchical', candidates: 8, topK: 5, bnRecalibrationBatches: 10 },
+    // 1500 steps of batch 32 split like the authors' CIFAR schedule (25 / 5 / 20 of 50 epochs).
+    schedule: { stepsPerEpoch: 100, warmupSteps: 750, treeBuildingSteps: 150, mctSteps: 600 },
+    dataset: { kind: 'fashion-mnist' },
+    training: { batchSize: 32, lrMax: 0.1, lrMin: 0, weightDecay: 5e-4, augmentation: null, validationPerClass: 200, evaluationBatchSize: 250 },
+    search: { strategy: 'hierarchical', candidates: 10, topK: 5, bnRecalibrationBatches: 20 },
     seed: o.seed ?? 0,
   }),
   /** The authors' CIFAR-10 recipe on NAS-Bench-Macro: batch 256, 50 epochs (25 warm-up, 5 tree building, 20 MCT). */
