@@ -106,17 +106,26 @@ export class EventStore {
    * oldest transaction still in flight: an event that commits late is delivered late, never
    * skipped.
    */
-  async readAll(after: Checkpoint = START, limit = 1000, filter: EventFilter = {}, executor: SqlExecutor = this.database): Promise<StoredEvent[]> {
-    const rows = await executor.query(
-      `SELECT ${SELECT_COLUMNS} FROM events
+  async readAll(after: Checkpoint = START, limit = 1000, filter: EventFilter = {}, executor?: SqlExecutor): Promise<StoredEvent[]> {
+    const sql = `SELECT ${SELECT_COLUMNS} FROM events
         WHERE (transaction_id, position) > ($1::xid8, $2::bigint)
           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
           AND ($3::text IS NULL OR stream_id = $3)
           AND ($4::jsonb IS NULL OR $4::jsonb ? type)
         ORDER BY transaction_id, position
-        LIMIT $5`,
-      [after.transactionId, after.position, filter.streamId ?? null, filter.types ? JSON.stringify(filter.types) : null, limit],
-    );
+        LIMIT $5`;
+    const params = [after.transactionId, after.position, filter.streamId ?? null, filter.types ? JSON.stringify(filter.types) : null, limit];
+    let rows;
+    if (executor) rows = await executor.query(sql, params);
+    else if (this.database.kind === 'pglite') {
+      // PGlite has no autovacuum, so the planner never gets statistics and prefers a bitmap scan
+      // plus sort, which re-reads every later row for each page (quadratic paging). The index
+      // already yields (transaction_id, position) order: insist on walking it.
+      rows = await this.database.transaction(async (tx) => {
+        await tx.query('SET LOCAL enable_bitmapscan = off');
+        return tx.query(sql, params);
+      });
+    } else rows = await this.database.query(sql, params);
     return rows.map(toStoredEvent);
   }
 
