@@ -64,6 +64,10 @@ const SELECT_COLUMNS = `position, stream_id, stream_version, type, schema_versio
  *  - subscribe: catch-up then live, NOTIFY as the wake-up and the gap-safe query as the truth.
  */
 export class EventStore {
+  /** events appended by this process since it last refreshed the planner statistics */
+  private appendedSinceAnalyze = 0;
+  private analyzing: Promise<unknown> | null = null;
+
   constructor(
     readonly database: Database,
     private readonly defaultMetadata: Partial<EventMetadata> = {},
@@ -72,7 +76,27 @@ export class EventStore {
   async append(streamId: string, expected: ExpectedVersion, events: readonly NewEvent[]): Promise<AppendResult> {
     // Validate before opening a transaction: a bad event writes nothing and costs no round trip.
     const prepared = this.prepare(streamId, events);
-    return this.database.transaction((tx) => this.appendPrepared(tx, streamId, expected, prepared));
+    const result = await this.database.transaction((tx) => this.appendPrepared(tx, streamId, expected, prepared));
+    if (!result.duplicate) this.noteGrowth(events.length);
+    return result;
+  }
+
+  /**
+   * Refreshes the planner's statistics on `events` after every 50,000 appends. PGlite has no
+   * autovacuum and Postgres may run without it (this project's CI cluster does); with the
+   * statistics of an empty table the planner answers a paged read with a bitmap scan plus a
+   * sort of every later row, and reads and appends slow down as the table grows.
+   */
+  private noteGrowth(count: number): void {
+    this.appendedSinceAnalyze += count;
+    if (this.appendedSinceAnalyze < 50_000 || this.analyzing) return;
+    this.appendedSinceAnalyze = 0;
+    this.analyzing = this.database
+      .query('ANALYZE events')
+      .catch(() => undefined)
+      .finally(() => {
+        this.analyzing = null;
+      });
   }
 
   /** Appends inside a caller's transaction (e.g. a projection's writes, or a step's events). */
