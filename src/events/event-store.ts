@@ -75,7 +75,7 @@ export class EventStore {
 
   async append(streamId: string, expected: ExpectedVersion, events: readonly NewEvent[]): Promise<AppendResult> {
     // Validate before opening a transaction: a bad event writes nothing and costs no round trip.
-    const prepared = this.prepare(streamId, events);
+    const prepared = prepareEvents(streamId, events, this.defaultMetadata);
     const result = await this.database.transaction((tx) => this.appendPrepared(tx, streamId, expected, prepared));
     if (!result.duplicate) this.noteGrowth(events.length);
     return result;
@@ -101,7 +101,7 @@ export class EventStore {
 
   /** Appends inside a caller's transaction (e.g. a projection's writes, or a step's events). */
   async appendIn(tx: SqlExecutor, streamId: string, expected: ExpectedVersion, events: readonly NewEvent[]): Promise<AppendResult> {
-    return this.appendPrepared(tx, streamId, expected, this.prepare(streamId, events));
+    return this.appendPrepared(tx, streamId, expected, prepareEvents(streamId, events, this.defaultMetadata));
   }
 
   async streamVersion(streamId: string): Promise<number> {
@@ -219,29 +219,6 @@ export class EventStore {
     );
   }
 
-  private prepare(streamId: string, events: readonly NewEvent[]): PreparedEvent[] {
-    if (typeof streamId !== 'string' || streamId.length === 0 || streamId.length > 200) {
-      throw new Error(`stream id must be a non-empty string of at most 200 characters`);
-    }
-    if (events.length === 0) throw new Error('append needs at least one event');
-    const keys = new Set<string>();
-    return events.map((event) => {
-      const valid = validateEvent(event.type, event.data);
-      const key = event.idempotencyKey ?? null;
-      if (key !== null) {
-        if (keys.has(key)) throw new IdempotencyConflictError(streamId, key, 'the key appears twice in one append');
-        keys.add(key);
-      }
-      return {
-        type: valid.type,
-        schemaVersion: eventCatalog[valid.type].version,
-        data: JSON.stringify(valid.data),
-        metadata: JSON.stringify({ experimentId: streamId, ...this.defaultMetadata, ...event.metadata }),
-        idempotencyKey: key,
-      };
-    });
-  }
-
   private async appendPrepared(executor: SqlExecutor, streamId: string, expected: ExpectedVersion, events: PreparedEvent[]): Promise<AppendResult> {
     const mode = expected === 'any' || expected === 'no-stream' ? expected : 'exact';
     if (mode === 'exact' && !(Number.isSafeInteger(expected) && (expected as number) >= 0)) {
@@ -289,7 +266,34 @@ function translateAppendError(error: unknown, streamId: string, expected: Expect
   }
 }
 
-interface PreparedEvent {
+/**
+ * Validates an append before anything is written (stream id, non-empty, catalogue schemas,
+ * idempotency keys unique within the batch) and serializes data and metadata once.
+ */
+export function prepareEvents(streamId: string, events: readonly NewEvent[], defaultMetadata: Partial<EventMetadata>): PreparedEvent[] {
+  if (typeof streamId !== 'string' || streamId.length === 0 || streamId.length > 200) {
+    throw new Error(`stream id must be a non-empty string of at most 200 characters`);
+  }
+  if (events.length === 0) throw new Error('append needs at least one event');
+  const keys = new Set<string>();
+  return events.map((event) => {
+    const valid = validateEvent(event.type, event.data);
+    const key = event.idempotencyKey ?? null;
+    if (key !== null) {
+      if (keys.has(key)) throw new IdempotencyConflictError(streamId, key, 'the key appears twice in one append');
+      keys.add(key);
+    }
+    return {
+      type: valid.type,
+      schemaVersion: eventCatalog[valid.type].version,
+      data: JSON.stringify(valid.data),
+      metadata: JSON.stringify({ experimentId: streamId, ...defaultMetadata, ...event.metadata }),
+      idempotencyKey: key,
+    };
+  });
+}
+
+export interface PreparedEvent {
   readonly type: EventType;
   readonly schemaVersion: number;
   readonly data: string;

@@ -12,9 +12,9 @@
  * is atomic because it never awaits.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { eventCatalog, type EventMetadata, validateEvent } from '../events/catalog.js';
+import { eventCatalog, type EventMetadata } from '../events/catalog.js';
 import { type ExpectedVersion, IdempotencyConflictError, VersionConflictError } from '../events/errors.js';
-import type { AppendResult, NewEvent, StreamRange } from '../events/event-store.js';
+import { type AppendResult, type NewEvent, prepareEvents, type StreamRange } from '../events/event-store.js';
 import type { StoredEvent } from '../events/stored-event.js';
 import type { ExperimentEventStore } from '../experiments/experiment-event-store.js';
 
@@ -84,26 +84,14 @@ export class MemoryEventStore implements ExperimentEventStore {
     return out;
   }
 
+  /** The SQL store's validation and serialization, parsed back into values as stored. */
   private prepare(streamId: string, events: readonly NewEvent[]): PreparedEvent[] {
-    if (typeof streamId !== 'string' || streamId.length === 0 || streamId.length > 200) {
-      throw new Error(`stream id must be a non-empty string of at most 200 characters`);
-    }
-    if (events.length === 0) throw new Error('append needs at least one event');
-    const keys = new Set<string>();
-    return events.map((event) => {
-      const valid = validateEvent(event.type, event.data);
-      const key = event.idempotencyKey ?? null;
-      if (key !== null) {
-        if (keys.has(key)) throw new IdempotencyConflictError(streamId, key, 'the key appears twice in one append');
-        keys.add(key);
-      }
-      return {
-        type: valid.type,
-        data: JSON.parse(JSON.stringify(valid.data)) as unknown,
-        metadata: JSON.parse(JSON.stringify({ experimentId: streamId, ...this.defaultMetadata, ...event.metadata })) as EventMetadata,
-        idempotencyKey: key,
-      };
-    });
+    return prepareEvents(streamId, events, this.defaultMetadata).map((e) => ({
+      type: e.type,
+      data: JSON.parse(e.data) as unknown,
+      metadata: JSON.parse(e.metadata) as EventMetadata,
+      idempotencyKey: e.idempotencyKey,
+    }));
   }
 
   /** Positions of an identical earlier append of these events, or null when they are new. */
