@@ -125,6 +125,12 @@ export class EventStore {
     return rows.map(toStoredEvent);
   }
 
+  /** The stream's event stored under an idempotency key (one index probe), or null. */
+  async readByKey(streamId: string, idempotencyKey: string): Promise<StoredEvent | null> {
+    const rows = await this.database.query(`SELECT ${SELECT_COLUMNS} FROM events WHERE stream_id = $1 AND idempotency_key = $2`, [streamId, idempotencyKey]);
+    return rows.length === 0 ? null : toStoredEvent(rows[0]!);
+  }
+
   /**
    * Up to `limit` events after `after`, in (transaction_id, position) order, never past the
    * oldest transaction still in flight: an event that commits late is delivered late, never

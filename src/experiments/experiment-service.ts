@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { toSafeInteger } from '../database/database.js';
 import type { DomainEvent, EventData, EventMetadata } from '../events/catalog.js';
 import { IdempotencyConflictError, VersionConflictError } from '../events/errors.js';
 import type { AppendResult, EventStore, NewEvent } from '../events/event-store.js';
@@ -244,16 +243,9 @@ export class ExperimentService<S extends ExperimentEventStore = EventStore> {
   }
 
   private async eventByKey<T extends DomainEvent['type']>(id: string, key: string): Promise<{ data: EventData<T>; position: number }> {
-    const database = this.store.database;
-    if (!database) {
-      const event = (await this.store.readStream(id)).find((e) => e.idempotencyKey === key);
-      if (!event) throw new Error(`experiment '${id}' has no event with key '${key}'`);
-      return { data: event.data as EventData<T>, position: event.position };
-    }
-    const rows = await database.query(`SELECT data, position FROM events WHERE stream_id = $1 AND idempotency_key = $2`, [id, key]);
-    if (rows.length === 0) throw new Error(`experiment '${id}' has no event with key '${key}'`);
-    const data = (typeof rows[0]!.data === 'string' ? JSON.parse(rows[0]!.data) : rows[0]!.data) as EventData<T>;
-    return { data, position: toSafeInteger(rows[0]!.position, 'events.position') };
+    const event = await this.store.readByKey(id, key);
+    if (!event) throw new Error(`experiment '${id}' has no event with key '${key}'`);
+    return { data: event.data as EventData<T>, position: event.position };
   }
 
   private requireLease(view: ExperimentView, leaseId: string): Lease {

@@ -69,6 +69,10 @@ export class MemoryEventStore implements ExperimentEventStore {
     return { streamId, positions, version: target.events.length, duplicate: false };
   }
 
+  async readByKey(streamId: string, idempotencyKey: string): Promise<StoredEvent | null> {
+    return this.streams.get(streamId)?.byKey.get(idempotencyKey) ?? null;
+  }
+
   async readStream(streamId: string, range: StreamRange = {}): Promise<StoredEvent[]> {
     const events = this.streams.get(streamId)?.events ?? [];
     const out: StoredEvent[] = [];

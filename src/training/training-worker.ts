@@ -239,13 +239,10 @@ export class TrainingWorker {
   }
 
   private async checkpointBeforeSample(experimentId: string, step: number) {
-    const [row] = await this.service.store.database.query(
-      `SELECT transaction_id::text AS transaction_id, position FROM events WHERE stream_id = $1 AND idempotency_key = $2`,
-      [experimentId, `step:${step}:sample`],
-    );
-    if (!row) throw new Error(`experiment '${experimentId}': the pending sample of step ${step} is not stored`);
+    const sample = await this.service.store.readByKey(experimentId, `step:${step}:sample`);
+    if (!sample) throw new Error(`experiment '${experimentId}': the pending sample of step ${step} is not stored`);
     // (txid, position - 1) sorts just before the event within its own transaction.
-    return { transactionId: String(row.transaction_id), position: Number(row.position) - 1 };
+    return { transactionId: sample.transactionId, position: sample.position - 1 };
   }
 
   private assertLeaseHealthy(): void {
