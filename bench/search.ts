@@ -29,7 +29,7 @@ import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { ExperimentProjections } from '../src/experiments/experiment-projections.js';
 import { ExperimentService } from '../src/experiments/experiment-service.js';
-import { rankCandidates } from '../src/search/strategy.js';
+import { rankCandidates } from '../src/search/outcome.js';
 import { lineChartPng, type Rgb } from '../src/tabular/line-chart.js';
 import { MemoryEventStore } from '../src/tabular/memory-event-store.js';
 import { defaultProxyModel, OracleTrainer } from '../src/tabular/oracle.js';

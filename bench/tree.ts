@@ -11,22 +11,23 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { DomainEvent, EventData, Hyperparameters, Schedule } from '../src/events/catalog.js';
+import type { Hyperparameters } from '../src/tree/hyperparameters.js';
+import type { Schedule } from '../src/tree/schedule.js';
 import { rngFor, uniformAt } from '../src/random/counter-rng.js';
 import { imagenetMctNas, nasBenchMacro, presetSpace } from '../src/search-space/presets.js';
-import type { Architecture, SearchSpaceDefinition } from '../src/search-space/types.js';
+import type { Architecture, SearchSpaceDefinition } from '../src/search-space/definition.js';
+import type { TreeEvent, TreeEventData } from '../src/tree/events.js';
 import { evolve, fold, TreeProjector } from '../src/tree/evolve.js';
 import { childrenOf, subtree, topLeaves } from '../src/tree/queries.js';
 import { decideReward } from '../src/tree/reward.js';
-import { sampleArchitecture, sampleMctPath } from '../src/tree/sampling.js';
-import { phaseChangeAt } from '../src/tree/schedule.js';
+import { phaseChangeAt, sampleArchitecture, sampleMctPath } from '../src/tree/sampling.js';
 import { deserialize, serialize } from '../src/tree/snapshot.js';
 import type { SpaceModel } from '../src/tree/space-model.js';
 import { toPlain } from '../src/tree/state.js';
 
 const AUTHORS: Hyperparameters = { beta: 0.96, gamma: 0.96, c1: 0.1, c2: 0.2, tau: 0.0025, nThreshold: 6, maxRedraws: 100 };
 
-function created(def: SearchSpaceDefinition, schedule: Schedule, window: { min: number; max: number } | null): EventData<'ExperimentCreated'> {
+function created(def: SearchSpaceDefinition, schedule: Schedule, window: { min: number; max: number } | null): TreeEventData<'ExperimentCreated'> {
   return {
     name: 'bench',
     searchSpace: def as never,
@@ -52,15 +53,15 @@ const PAGE = 10_000;
  */
 function history(
   space: SpaceModel,
-  data: EventData<'ExperimentCreated'>,
+  data: TreeEventData<'ExperimentCreated'>,
   keep = false,
-): { events: number; seconds: number; foldMs: number; state: ReturnType<typeof fold>; kept: DomainEvent[] } {
+): { events: number; seconds: number; foldMs: number; state: ReturnType<typeof fold>; kept: TreeEvent[] } {
   const t0 = performance.now();
   const p = new TreeProjector();
   const measured = [new TreeProjector(), new TreeProjector(), new TreeProjector()];
   const foldMs = [0, 0, 0];
-  const kept: DomainEvent[] = [];
-  let page: DomainEvent[] = [];
+  const kept: TreeEvent[] = [];
+  let page: TreeEvent[] = [];
   let count = 0;
   const flush = () => {
     measured.forEach((m, i) => {
@@ -71,7 +72,7 @@ function history(
     if (keep) kept.push(...page);
     page = [];
   };
-  const push = (e: DomainEvent) => {
+  const push = (e: TreeEvent) => {
     page.push(e);
     count++;
     if (page.length === PAGE) flush();
@@ -140,7 +141,7 @@ function foldBench(name: string, def: SearchSpaceDefinition, schedule: Schedule,
 
 // NAS-Bench-Macro: 400,000 steps -> 1M events (CIFAR proportions 25/5/20 epochs; warm-up
 // steps append 2 events, the others 3).
-let macro: { kept: DomainEvent[] } | null = foldBench('nas-bench-macro 1M', nasBenchMacro, { stepsPerEpoch: 8000, warmupSteps: 200_000, treeBuildingSteps: 40_000, mctSteps: 160_000 }, null, true);
+let macro: { kept: TreeEvent[] } | null = foldBench('nas-bench-macro 1M', nasBenchMacro, { stepsPerEpoch: 8000, warmupSteps: 200_000, treeBuildingSteps: 40_000, mctSteps: 160_000 }, null, true);
 
 // The same history fully parsed in memory and folded in one call.
 {

@@ -144,7 +144,7 @@ export function describeExperiment(view: ExperimentView, now: Date) {
       flopsWindow: config.flopsWindow,
       dataset: experiment.dataset,
       training: experiment.training,
-      search: config.search,
+      search: experiment.search,
       seed: config.seed,
     },
   };

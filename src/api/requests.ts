@@ -1,6 +1,8 @@
 /** The request schemas of every endpoint (bodies strict: an unknown key is a 400 naming it). */
 import { z } from 'zod';
-import { type EventType, eventTypes, hyperparametersSchema, scheduleSchema } from '../events/catalog.js';
+import { type EventType, eventTypes } from '../events/catalog.js';
+import { hyperparametersSchema } from '../tree/hyperparameters.js';
+import { scheduleSchema } from '../tree/schedule.js';
 import { parseCheckpoint } from '../events/stored-event.js';
 import { asOfQuery, consistencyQuery, csvEnum, positionQuery, queryInteger, safeText, treePathSchema } from './validation.js';
 

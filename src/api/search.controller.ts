@@ -5,7 +5,7 @@ import type { EventData } from '../events/catalog.js';
 import { EventStore } from '../events/event-store.js';
 import { ExperimentNotFoundError } from '../experiments/experiment-projections.js';
 import { SearchSpace } from '../search-space/search-space.js';
-import { whatIf } from '../tree/what-if.js';
+import { whatIf } from '../analysis/what-if.js';
 import { AuditQueries } from './audit-queries.js';
 import { ApiAuthGuard } from './auth.js';
 import { NoSearchLauncherError, UnprocessableValueError } from './errors.js';

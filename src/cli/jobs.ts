@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AppConfig } from '../config.js';
 import type { ExperimentService } from '../experiments/experiment-service.js';
-import type { SearchStrategy } from '../search/search-runner.js';
+import type { StrategyName } from '../search/config.js';
 import { SearchSpace } from '../search-space/search-space.js';
 import { runExperiment, type RunResult } from '../training/run-experiment.js';
 import { SupernetTrainer } from '../training/supernet-trainer.js';
@@ -12,7 +12,7 @@ import { trainingProgressBar } from './progress.js';
 export interface TrainJobOptions {
   readonly checkpointEvery?: number;
   readonly maxLiveSteps?: number;
-  readonly strategy?: SearchStrategy;
+  readonly strategy?: StrategyName;
   readonly candidates?: number;
   readonly progress?: boolean;
 }

@@ -1,7 +1,8 @@
 import type { AppConfig } from '../config.js';
 import { ExperimentStateError } from '../experiments/errors.js';
 import type { ExperimentService } from '../experiments/experiment-service.js';
-import { runSearchOnExperiment, type SearchStrategy } from '../search/search-runner.js';
+import { runSearchOnExperiment } from '../search/search-runner.js';
+import type { StrategyName } from '../search/config.js';
 import { SupernetTrainer } from '../training/supernet-trainer.js';
 import { restoreNewestCheckpoint, TrainingWorker } from '../training/training-worker.js';
 import { requireTree } from '../tree/state.js';
@@ -16,7 +17,7 @@ export async function searchJob(
   service: ExperimentService,
   config: AppConfig,
   experimentId: string,
-  options: { strategy?: SearchStrategy; candidates?: number; searchId?: string },
+  options: { strategy?: StrategyName; candidates?: number; searchId?: string },
 ): Promise<void> {
   const view = await service.projections.current(experimentId);
   const trainer = await SupernetTrainer.create(requireTree(view.tree).config.experiment, (line) => console.error(line));

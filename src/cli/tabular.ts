@@ -10,9 +10,10 @@ import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../database/open-database.js';
-import type { FlopsWindow, Schedule } from '../events/catalog.js';
+import type { FlopsWindow } from '../tree/flops-window.js';
+import type { Schedule } from '../tree/schedule.js';
 import { createRuntime } from '../runtime.js';
-import type { SearchStrategy } from '../search/search-runner.js';
+import { searchConfigOf, type StrategyName } from '../search/config.js';
 import { AUTHORS_CIFAR_SCHEDULE, createOracleExperiment, runOracleExperiment } from '../tabular/oracle-experiment.js';
 import type { ProxyModel } from '../tabular/oracle.js';
 import { nasBenchMacroPath } from '../tabular/paths.js';
@@ -29,7 +30,7 @@ export interface TabularOptions {
   readonly schedule: Schedule;
   readonly seed: number;
   readonly proxy: Partial<ProxyModel>;
-  readonly strategy: SearchStrategy;
+  readonly strategy: StrategyName;
   readonly candidates: number;
   readonly flopsWindow: FlopsWindow | null;
   /** an interrupted experiment to continue (its recorded settings win) */
@@ -71,7 +72,8 @@ export async function runTabularExperiment(options: TabularOptions, io: TabularI
       }));
     io.print(`experiment   ${experimentId} (${database.kind} at ${database.location})`);
     const { config } = requireTree((await service.projections.current(experimentId)).tree);
-    const search = { strategy: config.search.strategy, candidates: config.search.candidates };
+    const { strategy, candidates } = searchConfigOf(config.experiment);
+    const search = { strategy, candidates };
     const bars = io.progress ? progressBars(io.progress) : null;
     let run;
     try {
@@ -189,7 +191,7 @@ export function registerTabularCommand(program: Command): Command {
             },
             seed: flags.seed as number,
             proxy: { noise: flags.noise as number, validationNoise: flags.validationNoise as number },
-            strategy: strategy as SearchStrategy,
+            strategy: strategy as StrategyName,
             candidates: flags.candidates as number,
             flopsWindow: min === undefined && max === undefined ? null : { min: min ?? 0, max: max ?? Number.MAX_SAFE_INTEGER },
             resume: (flags.resume as string | undefined) ?? null,

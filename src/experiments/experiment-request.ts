@@ -4,14 +4,12 @@
  * configuration (DESIGN §2). Pure: no framework imports.
  */
 import { z } from 'zod';
-import {
-  type EventData,
-  flopsWindowSchema,
-  hyperparametersSchema,
-  scheduleSchema,
-  searchConfigSchema,
-  searchSpaceDefinitionSchema,
-} from '../events/catalog.js';
+import type { EventData } from '../events/catalog.js';
+import { flopsWindowSchema } from '../tree/flops-window.js';
+import { hyperparametersSchema } from '../tree/hyperparameters.js';
+import { scheduleSchema } from '../tree/schedule.js';
+import { searchConfigSchema } from '../search/config.js';
+import { searchSpaceDefinitionSchema } from '../search-space/definition.js';
 import { presets, scaledSpace } from '../search-space/presets.js';
 import { SearchSpace } from '../search-space/search-space.js';
 

@@ -4,8 +4,8 @@ import { IdempotencyConflictError, VersionConflictError } from '../events/errors
 import type { AppendResult, EventStore, NewEvent } from '../events/event-store.js';
 import { SearchSpace } from '../search-space/search-space.js';
 import { assertValidLoss, decideReward } from '../tree/reward.js';
-import { sampleArchitecture } from '../tree/sampling.js';
-import { phaseChangeAt, totalTrainingSteps } from '../tree/schedule.js';
+import { phaseChangeAt, sampleArchitecture } from '../tree/sampling.js';
+import { totalTrainingSteps } from '../tree/schedule.js';
 import { requireTree } from '../tree/state.js';
 import { ExperimentStateError, LeaseConflictError, StepOrderError } from './errors.js';
 import type { ExperimentEventStore } from './experiment-event-store.js';

@@ -2,7 +2,8 @@
  * The experiment's operational status — lifecycle, lease, backend, checkpoints — as a pure
  * projection of its events, alongside the tree projection (src/tree). Pure: no frameworks.
  */
-import type { DomainEvent, EventData, Phase } from '../events/catalog.js';
+import type { DomainEvent, EventData } from '../events/catalog.js';
+import type { Phase } from '../tree/schedule.js';
 
 export type Lifecycle = 'created' | 'running' | 'paused' | 'completed' | 'failed';
 

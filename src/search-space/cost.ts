@@ -18,7 +18,7 @@
  * - Identity: free when shape is preserved, otherwise a 1x1 conv (with the stride) + BN.
  * - Head: 1x1 conv + BN to `head.channels`, global average pooling, linear to `classes`.
  */
-import type { FixedBlockSpec, OpSpec, SearchSpaceDefinition } from './types.js';
+import type { FixedBlockSpec, OpSpec, SearchSpaceDefinition } from './definition.js';
 
 export interface Cost {
   readonly flops: number;

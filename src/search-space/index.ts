@@ -1,4 +1,12 @@
-export type { Architecture, FixedBlockSpec, LayerSpec, OpSpec, SearchSpaceDefinition } from './types.js';
+export {
+  architectureSchema,
+  searchSpaceDefinitionSchema,
+  type Architecture,
+  type FixedBlockSpec,
+  type LayerSpec,
+  type OpSpec,
+  type SearchSpaceDefinition,
+} from './definition.js';
 export type { Cost } from './cost.js';
 export { ArchitectureError, parseArchitectureLabels, SearchSpace, SearchSpaceError } from './search-space.js';
 export {

@@ -2,7 +2,7 @@
  * The search spaces the service ships, and width/resolution scaling for small demos.
  */
 import { SearchSpace, SearchSpaceError } from './search-space.js';
-import type { LayerSpec, OpSpec, SearchSpaceDefinition } from './types.js';
+import type { LayerSpec, OpSpec, SearchSpaceDefinition } from './definition.js';
 
 const identity: OpSpec = { type: 'identity' };
 
@@ -13,7 +13,7 @@ function mbconv(kernel: number, expansion: number, se: boolean): OpSpec {
 /** One layer per entry of `channels`; the first layer of every stage has stride 2. */
 function stagedLayers(
   stages: readonly (readonly number[])[],
-  ops: readonly OpSpec[],
+  ops: OpSpec[],
 ): { layers: LayerSpec[]; stages: [number, number][] } {
   const layers: LayerSpec[] = [];
   const ranges: [number, number][] = [];

@@ -2,7 +2,6 @@
  * A validated search space with its behaviour: architecture keys, validation, analytic
  * FLOPs/params, canonical forms, labels and uniform sampling. Pure: no Nest, TypeORM or tfjs.
  */
-import { searchSpaceDefinitionSchema } from '../events/catalog.js';
 import type { Rng } from '../random/counter-rng.js';
 import {
   addCosts,
@@ -15,7 +14,7 @@ import {
   type Cost,
   type Shape,
 } from './cost.js';
-import type { Architecture, OpSpec, SearchSpaceDefinition } from './types.js';
+import { searchSpaceDefinitionSchema, type Architecture, type OpSpec, type SearchSpaceDefinition } from './definition.js';
 
 /** An invalid search-space definition; `field` is the path of the first offending value. */
 export class SearchSpaceError extends Error {

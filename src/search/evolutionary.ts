@@ -13,16 +13,13 @@
  * 'search:evolution:mutation', ':crossover' and ':random'.
  */
 import { rngFor, type Rng } from '../random/counter-rng.js';
+import { inWindow } from '../tree/flops-window.js';
 import { sampleUniformInWindow } from '../tree/sampling.js';
-import { assertWindowReachable, inWindow, type SpaceModel } from '../tree/space-model.js';
-import {
-  rankCandidates,
-  SearchSession,
-  type CandidateResult,
-  type RunOptions,
-  type SearchOutcome,
-  type SearchSettings,
-} from './strategy.js';
+import { assertWindowReachable, type SpaceModel } from '../tree/space-model.js';
+import { rankCandidates, type CandidateResult, type SearchOutcome } from './outcome.js';
+import { SearchSession, type RunOptions } from './session.js';
+import type { SearchSettings } from './settings.js';
+import type { SearchStrategy } from './strategy.js';
 
 export interface EvolutionOptions {
   readonly population: number;
@@ -125,6 +122,11 @@ export async function runEvolutionarySearch(
   // Fewer than K: the window ran out of unseen paths, or the generations ended first.
   return session.complete('evolutionary', session.evaluated.length < settings.candidates);
 }
+
+export const evolutionarySearch = {
+  name: 'evolutionary',
+  run: ({ space }, settings, options) => runEvolutionarySearch(space, settings, options),
+} as const satisfies SearchStrategy;
 
 function breed(count: number, rng: Rng, make: (rng: Rng) => number[], legal: (arch: number[]) => boolean): number[][] {
   const out: number[][] = [];

@@ -22,21 +22,19 @@
  * Every event is applied to a private copy of the tree through the projection (`evolve`'s
  * transition), so the tree the strategy reads is exactly the tree a replay of its events gives.
  */
-import type { Hyperparameters } from '../events/catalog.js';
 import { rngFor } from '../random/counter-rng.js';
 import { TreeProjector } from '../tree/evolve.js';
+import { inWindow } from '../tree/flops-window.js';
+import type { Hyperparameters } from '../tree/hyperparameters.js';
 import { drawIndex, selectionChildScores } from '../tree/policy.js';
 import { backupUpdate } from '../tree/reward.js';
-import { assertWindowReachable, checkSpaceMatches, inWindow, type SpaceModel } from '../tree/space-model.js';
+import { assertWindowReachable, checkSpaceMatches, type SpaceModel } from '../tree/space-model.js';
 import { requireTree, type TreeState } from '../tree/state.js';
 import type { TreeStore } from '../tree/store.js';
-import {
-  SearchSession,
-  type RunOptions,
-  type SearchEvent,
-  type SearchOutcome,
-  type SearchSettings,
-} from './strategy.js';
+import type { SearchOutcome } from './outcome.js';
+import { SearchSession, type RunOptions, type SearchEvent } from './session.js';
+import type { SearchSettings } from './settings.js';
+import type { SearchStrategy } from './strategy.js';
 
 /** RNG purposes (part of the determinism contract: never rename). */
 export const HIERARCHICAL_PURPOSE = {
@@ -60,6 +58,11 @@ export async function runHierarchicalSearch(
   const search = new HierarchicalSearch(state, space, settings, options);
   return search.run();
 }
+
+export const hierarchicalSearch = {
+  name: 'hierarchical',
+  run: ({ state, space }, settings, options) => runHierarchicalSearch(state, space, settings, options),
+} as const satisfies SearchStrategy;
 
 class HierarchicalSearch {
   private readonly projector: TreeProjector;

@@ -8,7 +8,10 @@
 import { rngFor } from '../random/counter-rng.js';
 import { sampleUniformInWindow } from '../tree/sampling.js';
 import { assertWindowReachable, type SpaceModel } from '../tree/space-model.js';
-import { SearchSession, type RunOptions, type SearchOutcome, type SearchSettings } from './strategy.js';
+import type { SearchOutcome } from './outcome.js';
+import { SearchSession, type RunOptions } from './session.js';
+import type { SearchSettings } from './settings.js';
+import type { SearchStrategy } from './strategy.js';
 
 export const RANDOM_SEARCH_PURPOSE = 'search:random';
 
@@ -43,3 +46,8 @@ export async function runRandomSearch(space: SpaceModel, settings: SearchSetting
   }
   return session.complete('random', exhausted);
 }
+
+export const randomSearch = {
+  name: 'random',
+  run: ({ space }, settings, options) => runRandomSearch(space, settings, options),
+} as const satisfies SearchStrategy;

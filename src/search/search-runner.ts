@@ -27,19 +27,19 @@ import type { ExperimentService } from '../experiments/experiment-service.js';
 import { activeLease } from '../experiments/experiment-status.js';
 import { totalTrainingSteps } from '../tree/schedule.js';
 import { requireTree, type TreeState } from '../tree/state.js';
-import { runEvolutionarySearch } from './evolutionary.js';
-import { runHierarchicalSearch } from './hierarchical.js';
-import { runRandomSearch } from './random-search.js';
-import { searchSettings, type CandidateEvaluator, type RunOptions, type SearchEvent, type SearchOutcome, type SearchSettings } from './strategy.js';
-
-export type SearchStrategy = SearchOutcome['strategy'];
+import { searchConfigOf, type StrategyName } from './config.js';
+import type { CandidateEvaluator } from './evaluator.js';
+import type { SearchOutcome } from './outcome.js';
+import { searchStrategy } from './registry.js';
+import type { RunOptions, SearchEvent } from './session.js';
+import { searchSettings, type SearchSettings } from './settings.js';
 
 export interface SearchRunOptions {
   /** the lease the caller holds on the experiment */
   readonly leaseId: string;
   readonly evaluator: CandidateEvaluator;
   /** default: the experiment's search strategy; a resumed search keeps its own */
-  readonly strategy?: SearchStrategy;
+  readonly strategy?: StrategyName;
   /** K, distinct candidates fully evaluated; default: the experiment's; a resumed search keeps its own */
   readonly candidates?: number;
   /** the search to resume or replay; default: the interrupted search if any, else a new one */
@@ -70,7 +70,7 @@ export async function runSearchOnExperiment(
     throw new ExperimentStateError(`search '${interrupted}' of experiment '${experimentId}' was interrupted: resume it before starting another`);
   }
 
-  let strategy: SearchStrategy;
+  let strategy: StrategyName;
   let settings: SearchSettings;
   let state: TreeState;
   let recorded: StoredEvent[] = [];
@@ -85,7 +85,7 @@ export async function runSearchOnExperiment(
     settings = searchSettings(state, searchId, { candidates: started.candidates, topK: started.topK, flopsWindow: started.flopsWindow, referenceLoss: started.referenceLoss });
     recorded = stored.events;
   } else {
-    strategy = options.strategy ?? config.search.strategy;
+    strategy = options.strategy ?? searchConfigOf(config.experiment).strategy;
     state = view.tree;
     settings = searchSettings(state, searchId, { candidates: options.candidates });
   }
@@ -109,15 +109,7 @@ export async function runSearchOnExperiment(
       await yieldToEventLoop();
     },
   };
-  const space = service.space(view);
-  switch (strategy) {
-    case 'hierarchical':
-      return runHierarchicalSearch(state, space, settings, run);
-    case 'random':
-      return runRandomSearch(space, settings, run);
-    case 'evolutionary':
-      return runEvolutionarySearch(space, settings, run);
-  }
+  return searchStrategy(strategy).run({ state, space: service.space(view) }, settings, run);
 }
 
 /** The stored events of search `searchId` (by their keys, in order) and where it started. */

@@ -10,12 +10,18 @@
  * replayed, not repeated.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { EventData, FlopsWindow, Hyperparameters, Schedule } from '../events/catalog.js';
+import type { EventData } from '../events/catalog.js';
+import type { TreeEventData } from '../tree/events.js';
+import type { FlopsWindow } from '../tree/flops-window.js';
+import type { Hyperparameters } from '../tree/hyperparameters.js';
+import type { Schedule } from '../tree/schedule.js';
 import type { ExperimentEventStore } from '../experiments/experiment-event-store.js';
 import type { CreateExperimentRequest } from '../experiments/experiment-request.js';
 import type { ExperimentService } from '../experiments/experiment-service.js';
-import { runSearchOnExperiment, type SearchStrategy } from '../search/search-runner.js';
-import type { CandidateEvaluator, SearchOutcome } from '../search/strategy.js';
+import { runSearchOnExperiment } from '../search/search-runner.js';
+import type { StrategyName } from '../search/config.js';
+import type { CandidateEvaluator } from '../search/evaluator.js';
+import type { SearchOutcome } from '../search/outcome.js';
 import type { TrainingProgress } from '../training/training-worker.js';
 import { totalTrainingSteps } from '../tree/schedule.js';
 import { requireTree, type TreeState } from '../tree/state.js';
@@ -42,11 +48,11 @@ export interface OracleExperimentOptions {
   readonly hyperparameters?: Partial<Hyperparameters>;
   readonly proxy?: Partial<ProxyModel>;
   /** the experiment's default search */
-  readonly search?: { readonly strategy?: SearchStrategy; readonly candidates?: number; readonly topK?: number };
+  readonly search?: { readonly strategy?: StrategyName; readonly candidates?: number; readonly topK?: number };
 }
 
 export interface SearchRequest {
-  readonly strategy: SearchStrategy;
+  readonly strategy: StrategyName;
   readonly candidates: number;
 }
 
@@ -56,7 +62,7 @@ export interface OracleRunHooks {
   readonly signal?: AbortSignal;
   readonly onStep?: (progress: TrainingProgress) => void;
   /** after each full evaluation: candidates evaluated so far in the current search */
-  readonly onCandidate?: (progress: { readonly strategy: SearchStrategy; readonly evaluated: number; readonly candidates: number }) => void;
+  readonly onCandidate?: (progress: { readonly strategy: StrategyName; readonly evaluated: number; readonly candidates: number }) => void;
 }
 
 export interface OracleRun {
@@ -96,7 +102,7 @@ export async function createOracleExperiment(
 }
 
 /** The oracle an experiment was created with (its recorded seed and proxy model). */
-export function oracleFor(table: AccuracyTable, created: EventData<'ExperimentCreated'>): OracleTrainer {
+export function oracleFor(table: AccuracyTable, created: TreeEventData<'ExperimentCreated'>): OracleTrainer {
   const { kind: datasetKind, benchmark } = created.dataset as { kind: string; benchmark?: unknown };
   const { kind, ...proxy } = created.training as { kind?: unknown };
   if (datasetKind !== 'tabular' || kind !== 'oracle') throw new Error(`experiment '${created.name}' is not a tabular oracle experiment`);

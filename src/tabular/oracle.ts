@@ -27,8 +27,8 @@
  */
 import { z } from 'zod';
 import { rngFor } from '../random/counter-rng.js';
-import type { Architecture } from '../search-space/types.js';
-import type { CandidateEvaluator, FullValidationResult } from '../search/strategy.js';
+import type { Architecture } from '../search-space/definition.js';
+import type { CandidateEvaluator, FullValidationResult } from '../search/evaluator.js';
 import type { StepTrainer } from '../training/step-trainer.js';
 import { kendallTau } from './kendall.js';
 import type { AccuracyTable } from './table.js';

@@ -37,7 +37,7 @@ import { extname } from 'node:path';
 import { z } from 'zod';
 import { presetSpace } from '../search-space/presets.js';
 import { SearchSpace } from '../search-space/search-space.js';
-import type { Architecture, SearchSpaceDefinition } from '../search-space/types.js';
+import type { Architecture, SearchSpaceDefinition } from '../search-space/definition.js';
 
 /** A table larger than this cannot list every architecture; its spec is wrong. */
 const MAX_ARCHITECTURES = 20_000_000;

@@ -13,7 +13,7 @@
 import { rngFor } from '../random/counter-rng.js';
 import { nasBenchMacro, scaledSpace } from '../search-space/presets.js';
 import { SearchSpace } from '../search-space/search-space.js';
-import type { Architecture, SearchSpaceDefinition } from '../search-space/types.js';
+import type { Architecture, SearchSpaceDefinition } from '../search-space/definition.js';
 import { selectBackend } from './backend.js';
 import { splitTrainVal } from './data/dataset.js';
 import { fashionMnistDataset } from './data/fashion-mnist.js';

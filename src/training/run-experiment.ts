@@ -1,13 +1,14 @@
-import type { EventData } from '../events/catalog.js';
 import type { ExperimentService } from '../experiments/experiment-service.js';
-import { runSearchOnExperiment, type SearchStrategy } from '../search/search-runner.js';
-import type { SearchOutcome } from '../search/strategy.js';
+import { runSearchOnExperiment } from '../search/search-runner.js';
+import type { StrategyName } from '../search/config.js';
+import type { SearchOutcome } from '../search/outcome.js';
+import type { TreeEventData } from '../tree/events.js';
 import { requireTree } from '../tree/state.js';
 import type { StepTrainer } from './step-trainer.js';
 import { type TrainingOutcome, TrainingWorker, type WorkerOptions } from './training-worker.js';
 
 /** Builds the trainer an experiment needs (supernet, data, backend) from its recorded settings. */
-export type TrainerFactory = (experiment: EventData<'ExperimentCreated'>) => Promise<StepTrainer>;
+export type TrainerFactory = (experiment: TreeEventData<'ExperimentCreated'>) => Promise<StepTrainer>;
 
 export interface RunResult {
   readonly training: TrainingOutcome | null;
@@ -26,7 +27,7 @@ export async function runExperiment(
   service: ExperimentService,
   experimentId: string,
   createTrainer: TrainerFactory,
-  options: WorkerOptions & { readonly strategy?: SearchStrategy; readonly candidates?: number },
+  options: WorkerOptions & { readonly strategy?: StrategyName; readonly candidates?: number },
 ): Promise<RunResult> {
   const view = await service.projections.current(experimentId);
   if (view.status.lifecycle === 'completed' || view.status.lifecycle === 'failed') {

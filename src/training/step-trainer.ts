@@ -1,5 +1,5 @@
-import type { Architecture } from '../search-space/types.js';
-import type { CandidateEvaluator } from '../search/strategy.js';
+import type { Architecture } from '../search-space/definition.js';
+import type { CandidateEvaluator } from '../search/evaluator.js';
 
 /**
  * What the stream-driven worker needs from a supernet trainer. The loss of step `t` must be a

@@ -4,9 +4,10 @@
  * derived from the ExperimentCreated payload, so a resumed process rebuilds the same trainer.
  */
 import { z } from 'zod';
-import type { EventData } from '../events/catalog.js';
-import type { Architecture, SearchSpaceDefinition } from '../search-space/types.js';
-import type { CandidateEvaluator } from '../search/strategy.js';
+import type { Architecture, SearchSpaceDefinition } from '../search-space/definition.js';
+import { searchConfigOf } from '../search/config.js';
+import type { CandidateEvaluator } from '../search/evaluator.js';
+import type { TreeEventData } from '../tree/events.js';
 import { totalTrainingSteps } from '../tree/schedule.js';
 import { type BackendSelection, selectBackend } from './backend.js';
 import { cifar10Dataset } from './data/cifar10.js';
@@ -66,18 +67,18 @@ export class SupernetTrainer implements StepTrainer {
     train: Dataset,
     validation: Dataset,
     private readonly settings: TrainingSettings,
-    experiment: EventData<'ExperimentCreated'>,
+    experiment: TreeEventData<'ExperimentCreated'>,
   ) {
     this.batches = new TrainingBatches(train, { seed: experiment.seed, batchSize: settings.batchSize, augmentation: settings.augmentation ?? undefined });
     this.validation = [...evaluationBatches(validation, settings.evaluationBatchSize)];
     this.totalSteps = totalTrainingSteps(experiment.schedule);
-    this.recalibrationBatches = Math.max(1, experiment.search.bnRecalibrationBatches);
+    this.recalibrationBatches = Math.max(1, searchConfigOf(experiment).bnRecalibrationBatches);
   }
 
-  static async create(experiment: EventData<'ExperimentCreated'>, log?: (line: string) => void): Promise<SupernetTrainer> {
+  static async create(experiment: TreeEventData<'ExperimentCreated'>, log?: (line: string) => void): Promise<SupernetTrainer> {
     const settings = trainingSettingsSchema.parse(experiment.training);
     const datasetSettings = datasetSettingsSchema.parse(experiment.dataset);
-    const space = experiment.searchSpace as SearchSpaceDefinition;
+    const space = experiment.searchSpace;
     const backend = await selectBackend(settings.backend ?? process.env['TF_BACKEND'], log);
     const dataset = openDataset(datasetSettings, space);
     const [h, w, c] = dataset.inputShape;

@@ -13,7 +13,7 @@
  * head weights are shared by all paths. Only the sampled path runs forward and backward, and only
  * its variables are updated (a variable off the path gets neither gradient, momentum nor decay).
  */
-import type { Architecture, FixedBlockSpec, OpSpec, SearchSpaceDefinition } from '../search-space/types.js';
+import type { Architecture, FixedBlockSpec, OpSpec, SearchSpaceDefinition } from '../search-space/definition.js';
 import { DEFAULT_SE, hiddenChannels, seChannels } from '../search-space/cost.js';
 import { decodeWeights, encodeWeights, type NamedArray } from './checkpoint-format.js';
 import { initialValues, type Initializer } from './init.js';

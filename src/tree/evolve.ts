@@ -15,7 +15,7 @@
  * Stored deltas are applied, never recomputed: VisitCountsUpdated sets the recorded n, S and G
  * values; RewardRecorded sets Ltilde to the recorded moving-average loss.
  */
-import type { DomainEvent } from '../events/catalog.js';
+import { isTreeEvent, type ProjectableEvent } from './events.js';
 import {
   configFromExperiment,
   initialTreeState,
@@ -24,9 +24,6 @@ import {
   type TreeState,
 } from './state.js';
 import { TreeStore } from './store.js';
-
-/** A domain event, optionally with its stored position and stream version. */
-export type ProjectableEvent = DomainEvent & { readonly position?: number; readonly streamVersion?: number };
 
 type MutableState = { -readonly [K in keyof TreeState]: TreeState[K] };
 
@@ -104,6 +101,8 @@ function applyEvent(s: MutableState, event: ProjectableEvent): void {
   }
   if (event.position !== undefined) s.position = event.position;
   s.eventCount++;
+  // CheckpointSaved, leases, pause/resume, backend selection...: no effect on the tree.
+  if (!isTreeEvent(event)) return;
 
   switch (event.type) {
     case 'ExperimentCreated': {
@@ -213,9 +212,6 @@ function applyEvent(s: MutableState, event: ProjectableEvent): void {
       s.search = { ...search, completed: true, best: event.data.best };
       return;
     }
-    default:
-      // CheckpointSaved, leases, pause/resume, backend selection...: no effect on the tree.
-      return;
   }
 }
 

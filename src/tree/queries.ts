@@ -3,7 +3,7 @@
  * scores and current sampling probabilities, depth-limited subtrees, top-k leaves, the G
  * table. Pure reads; every result says which stream position it reflects.
  */
-import type { Hyperparameters } from '../events/catalog.js';
+import type { Hyperparameters } from './hyperparameters.js';
 import { selectionChildScores, trainingChildScores } from './policy.js';
 import { meanReward, requireTree, type TreeState } from './state.js';
 import { pathKey, type TreeStore } from './store.js';

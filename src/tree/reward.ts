@@ -11,18 +11,19 @@
  * Ltilde (0: it starts when tree building starts) and reward 0, and no VisitCountsUpdated is
  * produced.
  */
-import type { DomainEvent, EventData, Hyperparameters, Schedule } from '../events/catalog.js';
-import type { Architecture } from '../search-space/types.js';
-import { phaseUpdatesTree, trainingPhaseAt } from './schedule.js';
+import type { Architecture } from '../search-space/definition.js';
+import type { TreeEvent, TreeEventData } from './events.js';
+import type { Hyperparameters } from './hyperparameters.js';
+import { phaseUpdatesTree, type Schedule, trainingPhaseAt } from './schedule.js';
 import { requireTree, type TreeState } from './state.js';
 import type { TreeStore } from './store.js';
 
 export interface RewardDecision {
-  readonly reward: EventData<'RewardRecorded'>;
+  readonly reward: TreeEventData<'RewardRecorded'>;
   /** null in warm-up */
-  readonly visits: EventData<'VisitCountsUpdated'> | null;
+  readonly visits: TreeEventData<'VisitCountsUpdated'> | null;
   /** the events to append, in order (RewardRecorded, then VisitCountsUpdated when present) */
-  readonly events: DomainEvent[];
+  readonly events: TreeEvent[];
 }
 
 export class InvalidLossError extends RangeError {
@@ -99,7 +100,7 @@ export function backupUpdate(
   gamma: number,
   step: number,
   source: 'training' | 'search',
-): EventData<'VisitCountsUpdated'> {
+): TreeEventData<'VisitCountsUpdated'> {
   const nodes: { path: number[]; n: number; s: number }[] = [];
   let id = 0;
   for (let d = 0; d <= architecture.length; d++) {

@@ -19,20 +19,14 @@
  * that produced the path, and `redraws` counts every rejected path — so `redraws > maxRedraws`
  * means the fallback ran. Only a window that no path of the space can reach throws.
  */
-import type { EventData, FlopsWindow, Hyperparameters, Schedule } from '../events/catalog.js';
 import { rngFor, type Rng } from '../random/counter-rng.js';
-import type { Architecture } from '../search-space/types.js';
+import type { Architecture } from '../search-space/definition.js';
+import type { TreeEventData } from './events.js';
+import { inWindow, type FlopsWindow } from './flops-window.js';
+import type { Hyperparameters } from './hyperparameters.js';
 import { drawIndex, trainingProbabilities, type TrainingPolicy } from './policy.js';
-import { trainingPhaseAt } from './schedule.js';
-import {
-  checkSpaceMatches,
-  drawConstrainedPath,
-  drawUniformPath,
-  FlopsWindowError,
-  inWindow,
-  uniformProbabilities,
-  type SpaceModel,
-} from './space-model.js';
+import { type Phase, type Schedule, trainingPhaseAt } from './schedule.js';
+import { checkSpaceMatches, drawConstrainedPath, drawUniformPath, FlopsWindowError, type SpaceModel, uniformProbabilities } from './space-model.js';
 import { requireTree, type TreeState } from './state.js';
 import type { TreeStore } from './store.js';
 
@@ -75,7 +69,7 @@ export function sampleArchitecture(
   space: SpaceModel,
   step: number,
   overrides: SamplingOverrides = {},
-): EventData<'ArchitectureSampled'> {
+): TreeEventData<'ArchitectureSampled'> {
   const { config, tree } = requireTree(state);
   checkSpaceMatches(space, config.opCounts);
   const hp = { ...config.hyperparameters, ...overrides.hyperparameters };
@@ -103,6 +97,19 @@ export function sampleArchitecture(
     flops: path.flops,
     redraws: path.redraws,
   };
+}
+
+/**
+ * The PhaseChanged payload to append before step `step`'s sample, or null when the state is
+ * already in that phase. Past the end of training it returns null (the search is started by
+ * the orchestrator, which appends PhaseChanged to 'search' itself).
+ */
+export function phaseChangeAt(state: TreeState, step: number, schedule?: Schedule): TreeEventData<'PhaseChanged'> | null {
+  const sched = schedule ?? state.config?.schedule;
+  if (!sched) throw new RangeError('no schedule: the experiment has not been created');
+  const phase: Phase | null = trainingPhaseAt(sched, step);
+  if (phase === null || phase === state.phase) return null;
+  return { step, from: state.phase, to: phase };
 }
 
 /**

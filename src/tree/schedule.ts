@@ -5,10 +5,25 @@
  *   MCT sampling   [w + b, w + b + m)
  * and a step at or after w + b + m is past training (null). An empty range is skipped.
  */
-import type { EventData, Phase, Schedule } from '../events/catalog.js';
-import type { TreeState } from './state.js';
+import { z } from 'zod';
 
-export type TrainingPhase = 'warmup' | 'tree-building' | 'mct-sampling';
+const nonNegativeInt = z.number().int().nonnegative();
+
+/** Steps are the unit; epochs are for people. Phase boundaries are step indices. */
+export const scheduleSchema = z.object({
+  stepsPerEpoch: z.number().int().positive(),
+  warmupSteps: nonNegativeInt,
+  treeBuildingSteps: nonNegativeInt,
+  mctSteps: nonNegativeInt,
+});
+export type Schedule = z.infer<typeof scheduleSchema>;
+
+const trainingPhases = ['warmup', 'tree-building', 'mct-sampling'] as const;
+export type TrainingPhase = (typeof trainingPhases)[number];
+
+/** The experiment's phases: the three training phases, then the search, then done. */
+export const phaseSchema = z.enum([...trainingPhases, 'search', 'done']);
+export type Phase = z.infer<typeof phaseSchema>;
 
 export function totalTrainingSteps(schedule: Schedule): number {
   return schedule.warmupSteps + schedule.treeBuildingSteps + schedule.mctSteps;
@@ -53,17 +68,4 @@ export function scheduleFromEpochs(e: {
     treeBuildingSteps: e.treeBuildingEpochs * e.stepsPerEpoch,
     mctSteps: e.mctEpochs * e.stepsPerEpoch,
   };
-}
-
-/**
- * The PhaseChanged payload to append before step `step`'s sample, or null when the state is
- * already in that phase. Past the end of training it returns null (the search is started by
- * the orchestrator, which appends PhaseChanged to 'search' itself).
- */
-export function phaseChangeAt(state: TreeState, step: number, schedule?: Schedule): EventData<'PhaseChanged'> | null {
-  const sched = schedule ?? state.config?.schedule;
-  if (!sched) throw new RangeError('no schedule: the experiment has not been created');
-  const phase: Phase | null = trainingPhaseAt(sched, step);
-  if (phase === null || phase === state.phase) return null;
-  return { step, from: state.phase, to: phase };
 }

@@ -2,9 +2,9 @@
  * What the algorithm core needs from a search space. `SearchSpace`
  * (src/search-space/search-space.ts) satisfies it structurally; tests use tiny fakes.
  */
-import type { FlopsWindow } from '../events/catalog.js';
-import type { Architecture } from '../search-space/types.js';
 import type { Rng } from '../random/counter-rng.js';
+import type { Architecture } from '../search-space/definition.js';
+import type { FlopsWindow } from './flops-window.js';
 
 export interface SpaceModel {
   readonly numLayers: number;
@@ -12,11 +12,6 @@ export interface SpaceModel {
   /** FLOPs (multiply-accumulates) in the same unit as the FLOPs window */
   flops(architecture: Architecture): number;
   params(architecture: Architecture): number;
-}
-
-/** Inclusive window test; no window means everything fits. */
-export function inWindow(flops: number, window: FlopsWindow | null | undefined): boolean {
-  return !window || (flops >= window.min && flops <= window.max);
 }
 
 /** Throws unless the space and the tree agree on layers and ops. */

@@ -6,26 +6,29 @@
  * The state is lean: per-node reward histories are *not* kept (the audit trail is read from
  * the event store).
  */
-import type { EventData, FlopsWindow, Hyperparameters, Phase, Schedule, SearchConfig } from '../events/catalog.js';
-import type { Architecture } from '../search-space/types.js';
+import type { Architecture } from '../search-space/definition.js';
+import type { TreeEventData } from './events.js';
+import type { FlopsWindow } from './flops-window.js';
+import type { Hyperparameters } from './hyperparameters.js';
+import type { Phase, Schedule } from './schedule.js';
 import type { TreeStore } from './store.js';
 
 /** Experiment settings the tree needs, taken from `ExperimentCreated`. */
 export interface TreeConfig {
   /** the ExperimentCreated payload as recorded (shared, never mutated) */
-  readonly experiment: EventData<'ExperimentCreated'>;
+  readonly experiment: TreeEventData<'ExperimentCreated'>;
   readonly opCounts: readonly number[];
   readonly hyperparameters: Hyperparameters;
   readonly schedule: Schedule;
   readonly flopsWindow: FlopsWindow | null;
   readonly seed: number;
-  readonly search: SearchConfig;
 }
 
 /** Progress of the current (most recent) search, from the search events. */
 export interface SearchProgress {
   readonly searchId: string;
-  readonly strategy: 'hierarchical' | 'random' | 'evolutionary';
+  /** the strategy's name (src/search lists them; the tree only records it) */
+  readonly strategy: string;
   readonly candidates: number;
   readonly topK: number;
   readonly referenceLoss: number;
@@ -98,7 +101,7 @@ export function requireTree(state: TreeState): { config: TreeConfig; tree: TreeS
   return { config: state.config, tree: state.tree };
 }
 
-export function configFromExperiment(data: EventData<'ExperimentCreated'>): TreeConfig {
+export function configFromExperiment(data: TreeEventData<'ExperimentCreated'>): TreeConfig {
   return {
     experiment: data,
     opCounts: data.searchSpace.layers.map((layer) => layer.ops.length),
@@ -106,7 +109,6 @@ export function configFromExperiment(data: EventData<'ExperimentCreated'>): Tree
     schedule: data.schedule,
     flopsWindow: data.flopsWindow,
     seed: data.seed,
-    search: data.search,
   };
 }
 

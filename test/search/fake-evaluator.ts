@@ -1,7 +1,7 @@
 /** A deterministic fake supernet for search tests. */
 import { uniformAt } from '../../src/random/counter-rng.js';
-import type { Architecture } from '../../src/search-space/types.js';
-import type { CandidateEvaluator, FullValidationResult } from '../../src/search/strategy.js';
+import type { Architecture } from '../../src/search-space/definition.js';
+import type { CandidateEvaluator, FullValidationResult } from '../../src/search/evaluator.js';
 
 /** Quality in [0, 1) of an architecture: a fixed pseudo-random function of its ops. */
 export function quality(arch: Architecture): number {

@@ -1,5 +1,5 @@
-import type { Architecture } from '../../src/search-space/types.js';
-import type { CandidateEvaluator } from '../../src/search/strategy.js';
+import type { Architecture } from '../../src/search-space/definition.js';
+import type { CandidateEvaluator } from '../../src/search/evaluator.js';
 import type { StepTrainer } from '../../src/training/step-trainer.js';
 
 /**

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SearchSpace } from '../../src/search-space/search-space.js';
-import type { SearchSpaceDefinition } from '../../src/search-space/types.js';
+import type { SearchSpaceDefinition } from '../../src/search-space/definition.js';
 import type { TableSpec } from '../../src/tabular/table.js';
 
 /** 2 x 3 = 6 architectures: layer 0 {id, k3e3}, layer 1 (stride 2) {id, k3e3, k5e6}. */

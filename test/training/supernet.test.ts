@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { imagenetMctNas, nasBenchMacro, scaledSpace } from '../../src/search-space/presets.js';
 import { SearchSpace } from '../../src/search-space/search-space.js';
-import type { Architecture, SearchSpaceDefinition } from '../../src/search-space/types.js';
+import type { Architecture, SearchSpaceDefinition } from '../../src/search-space/definition.js';
 import { tf } from '../../src/training/tf.js';
 import { cosineLr, Supernet, type SupernetOptions } from '../../src/training/supernet.js';
 import { nasBenchMacroJson } from '../support/paths.js';

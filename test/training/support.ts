@@ -1,6 +1,6 @@
 /** Shared fixtures of the training tests: tiny spaces and batches that run in milliseconds. */
 import { nasBenchMacro, scaledSpace } from '../../src/search-space/presets.js';
-import type { SearchSpaceDefinition } from '../../src/search-space/types.js';
+import type { SearchSpaceDefinition } from '../../src/search-space/definition.js';
 import { selectBackend } from '../../src/training/backend.js';
 
 /** NAS-Bench-Macro at the narrowest width (8/16/32 channels, head 160) on 8x8 grayscale images. */

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DomainEvent } from '../../src/events/catalog.js';
-import { evolve, fold, TreeProjector, type ProjectableEvent } from '../../src/tree/evolve.js';
+import { evolve, fold, TreeProjector } from '../../src/tree/evolve.js';
+import type { ProjectableEvent } from '../../src/tree/events.js';
 import { nodeAt } from '../../src/tree/queries.js';
 import { initialTreeState, ProjectionError, toPlain } from '../../src/tree/state.js';
 import { experiment, simulateTraining, syntheticLoss, tinySpace } from './helpers.js';

@@ -1,11 +1,14 @@
 /** Shared fixtures for the tree and search tests: tiny spaces, experiments, simulated runs. */
-import type { EventData, FlopsWindow, Hyperparameters, Schedule } from '../../src/events/catalog.js';
+import type { EventData } from '../../src/events/catalog.js';
+import type { FlopsWindow } from '../../src/tree/flops-window.js';
+import type { Hyperparameters } from '../../src/tree/hyperparameters.js';
+import type { Schedule } from '../../src/tree/schedule.js';
 import { uniformAt } from '../../src/random/counter-rng.js';
-import type { Architecture } from '../../src/search-space/types.js';
-import { TreeProjector, type ProjectableEvent } from '../../src/tree/evolve.js';
+import type { Architecture } from '../../src/search-space/definition.js';
+import { TreeProjector } from '../../src/tree/evolve.js';
+import type { EventPosition, TreeEvent } from '../../src/tree/events.js';
 import { decideReward } from '../../src/tree/reward.js';
-import { sampleArchitecture } from '../../src/tree/sampling.js';
-import { phaseChangeAt } from '../../src/tree/schedule.js';
+import { phaseChangeAt, sampleArchitecture } from '../../src/tree/sampling.js';
 import type { SpaceModel } from '../../src/tree/space-model.js';
 import type { TreeState } from '../../src/tree/state.js';
 
@@ -73,11 +76,11 @@ export function simulateTraining(
   created: EventData<'ExperimentCreated'>,
   loss: (arch: Architecture, step: number) => number,
   steps?: number,
-): { events: ProjectableEvent[]; state: TreeState; projector: TreeProjector } {
+): { events: (TreeEvent & EventPosition)[]; state: TreeState; projector: TreeProjector } {
   const projector = new TreeProjector();
-  const events: ProjectableEvent[] = [];
-  const push = (e: { type: string; data: unknown }) => {
-    const stored = { ...e, position: events.length + 1, streamVersion: events.length + 1 } as ProjectableEvent;
+  const events: (TreeEvent & EventPosition)[] = [];
+  const push = (e: TreeEvent) => {
+    const stored = { ...e, position: events.length + 1, streamVersion: events.length + 1 };
     events.push(stored);
     projector.apply(stored);
   };

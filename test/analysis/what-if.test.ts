@@ -1,22 +1,23 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runHierarchicalSearch } from '../../src/search/hierarchical.js';
-import { searchSettings, type SearchEvent } from '../../src/search/strategy.js';
-import type { ProjectableEvent } from '../../src/tree/evolve.js';
-import { whatIf } from '../../src/tree/what-if.js';
-import { experiment, simulateTraining, syntheticLoss, tinySpace } from './helpers.js';
+import { searchSettings } from '../../src/search/settings.js';
+import type { SearchEvent } from '../../src/search/session.js';
+import type { EventPosition, TreeEvent } from '../../src/tree/events.js';
+import { whatIf } from '../../src/analysis/what-if.js';
+import { experiment, simulateTraining, syntheticLoss, tinySpace } from '../tree/helpers.js';
 import { fakeEvaluator } from '../search/fake-evaluator.js';
 
 const opCounts = [3, 3, 3];
 const space = tinySpace(opCounts);
 const schedule = { stepsPerEpoch: 10, warmupSteps: 20, treeBuildingSteps: 100, mctSteps: 200 };
 
-async function history(): Promise<ProjectableEvent[]> {
+async function history(): Promise<(TreeEvent & EventPosition)[]> {
   const created = experiment(opCounts, { schedule, hp: { tau: 0.01 }, flopsWindow: { min: 1000, max: 1050 }, candidates: 5 });
   const run = simulateTraining(space, created, syntheticLoss(8));
   const search: SearchEvent[] = [];
   await runHierarchicalSearch(run.state, space, searchSettings(run.state, 'search-1'), { evaluator: fakeEvaluator(4), emit: (e) => void search.push(e) });
-  return [...run.events, ...search.map((e, i) => ({ ...e, position: run.events.length + 1 + i }) as ProjectableEvent)];
+  return [...run.events, ...search.map((e, i) => ({ ...e, position: run.events.length + 1 + i }))];
 }
 
 describe('what-if replay', () => {

@@ -1,0 +1,23 @@
+/**
+ * What a search asks of the supernet: the one port between the search strategies and a
+ * trainer (the TensorFlow.js supernet, the tabular oracle, a replay of recorded answers).
+ */
+import type { Architecture } from '../search-space/definition.js';
+
+export interface FullValidationResult {
+  /** top-1 accuracy in percent */
+  readonly top1: number;
+  readonly top5: number | null;
+  readonly loss: number;
+}
+
+/**
+ * Answers a search's questions about the supernet. BatchNorm recalibration before a full
+ * validation is the evaluator's job.
+ */
+export interface CandidateEvaluator {
+  /** loss of `architecture` on one validation batch; `evaluation` is the search's running index */
+  validationBatchLoss(architecture: Architecture, evaluation: number): Promise<number> | number;
+  /** top-1 (and top-5) accuracy and loss on the full validation split; `candidate` is its index */
+  fullValidation(architecture: Architecture, candidate: number): Promise<FullValidationResult> | FullValidationResult;
+}
