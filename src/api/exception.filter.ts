@@ -1,14 +1,11 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { type ServerResponse, STATUS_CODES } from 'node:http';
 import { ZodError } from 'zod';
-import { InvalidEventError } from '../events/catalog.js';
 import { IdempotencyConflictError, VersionConflictError } from '../events/errors.js';
 import { ExperimentStateError, LeaseConflictError, StepOrderError } from '../experiments/errors.js';
 import { ExperimentNotFoundError } from '../experiments/experiment-projections.js';
 import { ExperimentRequestError } from '../experiments/experiment-request.js';
-import { ArchitectureError } from '../search-space/search-space.js';
-import { PathError } from '../tree/queries.js';
-import { InvalidLossError, RewardOrderError } from '../tree/reward.js';
+import { DomainError, type ErrorKind } from '../kernel/domain-error.js';
 import { NoSearchLauncherError, PositionNotReachedError, RequestValidationError, UnauthorizedError, UnprocessableValueError } from './errors.js';
 
 /** The JSON body of every error answer. */
@@ -46,15 +43,20 @@ export function classify(error: unknown): Mapping | null {
   ) {
     return { status: 409 };
   }
-  if (error instanceof ArchitectureError || error instanceof UnprocessableValueError) return { status: 422, field: error.field };
-  // An event the domain built from request values that the catalogue refuses (e.g. a reward
-  // sum overflowing to Infinity after an absurd loss): the values were the problem.
-  if (error instanceof InvalidEventError) return { status: 422, field: error.field };
-  if (error instanceof InvalidLossError || error instanceof StepOrderError || error instanceof RewardOrderError || error instanceof PathError) {
-    return { status: 422 };
-  }
+  if (error instanceof UnprocessableValueError) return { status: 422, field: error.field };
+  if (error instanceof StepOrderError) return { status: 422 };
+  if (error instanceof DomainError && error.kind !== 'internal') return { status: STATUS_OF_KIND[error.kind], field: error.field };
   return null;
 }
+
+const STATUS_OF_KIND: Record<Exclude<ErrorKind, 'internal'>, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  'not-found': 404,
+  conflict: 409,
+  unprocessable: 422,
+  unavailable: 503,
+};
 
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {

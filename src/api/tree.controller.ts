@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query, Res, UseGuards, UseInterceptors } from '
 import type { ServerResponse } from 'node:http';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
-import { gTable, nodeAt, PathError } from '../tree/queries.js';
+import { gTable, nodeAt, pathError } from '../tree/queries.js';
 import { AuditQueries } from './audit-queries.js';
 import { ApiAuthGuard } from './auth.js';
 import { ExperimentReads } from './experiment-reads.js';
@@ -79,9 +79,9 @@ export class TreeController {
   async ops(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Query(new ZodValidationPipe(opsQuerySchema)) query: z.output<typeof opsQuerySchema>) {
     const now = await this.reads.view(id, query, (view) => {
       const g = gTable(view.tree).g;
-      if (query.layer !== undefined && query.layer >= g.length) throw new PathError(`layer ${query.layer} is out of range (0..${g.length - 1})`);
+      if (query.layer !== undefined && query.layer >= g.length) throw pathError(`layer ${query.layer} is out of range (0..${g.length - 1})`);
       const widest = Math.max(...(query.layer !== undefined ? [g[query.layer]!.length] : g.map((row) => row.length)));
-      if (query.op !== undefined && query.op >= widest) throw new PathError(`op ${query.op} is out of range (0..${widest - 1})`);
+      if (query.op !== undefined && query.op >= widest) throw pathError(`op ${query.op} is out of range (0..${widest - 1})`);
       return { position: view.position, version: view.version, g };
     });
     const history = await this.audit.gHistory(id, now.position, { layer: query.layer, op: query.op }, query.after ?? 0, query.limit ?? DEFAULT_OPS_PAGE);

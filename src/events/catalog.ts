@@ -4,6 +4,8 @@
  * anything is written. Pure module: no Nest, TypeORM or tfjs.
  */
 import { z } from 'zod';
+import { DomainError } from '../kernel/domain-error.js';
+import { issueField } from '../kernel/parse.js';
 import { searchConfigSchema, strategyNameSchema } from '../search/config.js';
 import {
   architectureSampledSchema,
@@ -97,25 +99,18 @@ export function isEventType(type: string): type is EventType {
   return Object.prototype.hasOwnProperty.call(eventCatalog, type);
 }
 
-/** Raised when an event type is unknown or its payload does not match the schema. */
-export class InvalidEventError extends Error {
-  constructor(
-    readonly eventType: string,
-    readonly field: string,
-    readonly reason: string,
-  ) {
-    super(`invalid ${eventType} event: ${field ? `field '${field}' ` : ''}${reason}`);
-    this.name = 'InvalidEventError';
-  }
-}
-
-/** Validates one event against the catalogue; returns the parsed payload or throws naming the field. */
+/**
+ * Validates one event against the catalogue; returns the parsed payload or throws an
+ * `InvalidEventError` naming the field (`type`, or `data.<path>`). Unprocessable (422): the
+ * domain built the event from values it cannot record (e.g. a reward sum overflowing to
+ * Infinity after an absurd loss).
+ */
 export function validateEvent(type: string, data: unknown): DomainEvent {
-  if (!isEventType(type)) throw new InvalidEventError(type, 'type', `unknown event type '${type}'`);
+  if (!isEventType(type)) throw new DomainError('unprocessable', 'InvalidEventError', `unknown event type '${type}'`, 'type');
   const result = eventCatalog[type].schema.safeParse(data);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    throw new InvalidEventError(type, ['data', ...issue.path.map(String)].join('.'), issue.message);
+    throw new DomainError('unprocessable', 'InvalidEventError', `invalid ${type} event: ${issue.message}`, issueField(issue, 'data'));
   }
   return { type, data: result.data } as DomainEvent;
 }

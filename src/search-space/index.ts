@@ -8,7 +8,8 @@ export {
   type SearchSpaceDefinition,
 } from './definition.js';
 export type { Cost } from './cost.js';
-export { ArchitectureError, parseArchitectureLabels, SearchSpace, SearchSpaceError } from './search-space.js';
+export { architectureError, searchSpaceError } from './errors.js';
+export { parseArchitectureLabels, SearchSpace } from './search-space.js';
 export {
   imagenetMctNas,
   makeDivisible,

@@ -1,7 +1,8 @@
 /**
  * The search spaces the service ships, and width/resolution scaling for small demos.
  */
-import { SearchSpace, SearchSpaceError } from './search-space.js';
+import { searchSpaceError } from './errors.js';
+import { SearchSpace } from './search-space.js';
 import type { LayerSpec, OpSpec, SearchSpaceDefinition } from './definition.js';
 
 const identity: OpSpec = { type: 'identity' };
@@ -94,7 +95,7 @@ export const presets: Record<string, SearchSpaceDefinition> = {
 export function presetSpace(name: string): SearchSpace {
   const def = Object.hasOwn(presets, name) ? presets[name] : undefined;
   if (def === undefined) {
-    throw new SearchSpaceError('preset', `unknown preset "${name}"; valid: ${Object.keys(presets).join(', ')}`);
+    throw searchSpaceError('preset', `unknown preset "${name}"; valid: ${Object.keys(presets).join(', ')}`);
   }
   return SearchSpace.fromDefinition(def);
 }
@@ -120,7 +121,7 @@ export interface ScaleOptions {
 export function scaledSpace(def: SearchSpaceDefinition, options: ScaleOptions): SearchSpaceDefinition {
   const width = options.widthMultiplier ?? 1;
   if (!(width > 0) || !Number.isFinite(width)) {
-    throw new SearchSpaceError('widthMultiplier', `must be a positive number, got ${width}`);
+    throw searchSpaceError('widthMultiplier', `must be a positive number, got ${width}`);
   }
   const scale = (channels: number): number => makeDivisible(channels * width);
   const input = { size: options.inputSize ?? def.input.size, channels: options.inputChannels ?? def.input.channels };

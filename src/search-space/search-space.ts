@@ -2,6 +2,7 @@
  * A validated search space with its behaviour: architecture keys, validation, analytic
  * FLOPs/params, canonical forms, labels and uniform sampling. Pure: no Nest, TypeORM or tfjs.
  */
+import { issueField } from '../kernel/parse.js';
 import type { Rng } from '../random/counter-rng.js';
 import {
   addCosts,
@@ -15,28 +16,7 @@ import {
   type Shape,
 } from './cost.js';
 import { searchSpaceDefinitionSchema, type Architecture, type OpSpec, type SearchSpaceDefinition } from './definition.js';
-
-/** An invalid search-space definition; `field` is the path of the first offending value. */
-export class SearchSpaceError extends Error {
-  constructor(
-    readonly field: string,
-    detail: string,
-  ) {
-    super(`${field}: ${detail}`);
-    this.name = 'SearchSpaceError';
-  }
-}
-
-/** An invalid architecture, key or label string; `field` names the offending position. */
-export class ArchitectureError extends Error {
-  constructor(
-    readonly field: string,
-    detail: string,
-  ) {
-    super(`${field}: ${detail}`);
-    this.name = 'ArchitectureError';
-  }
-}
+import { architectureError, searchSpaceError } from './errors.js';
 
 function sameOp(a: OpSpec, b: OpSpec): boolean {
   if (a.type === 'identity' || b.type === 'identity') return a.type === b.type;
@@ -64,23 +44,23 @@ function validateDefinition(raw: unknown): SearchSpaceDefinition {
   const parsed = searchSpaceDefinitionSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => {
-      const field = issue.path.length === 0 ? 'definition' : issue.path.map(String).join('.');
+      const field = issue.path.length === 0 ? 'definition' : issueField(issue);
       // Some zod messages ("Invalid input" for a union of literals) do not show the bad value.
       const got = issue.message === 'Invalid input' ? ` (got ${JSON.stringify(valueAt(raw, issue.path))})` : '';
       return { field, message: issue.message + got };
     });
     const detail = issues.map((issue, n) => (n === 0 ? issue.message : `${issue.field}: ${issue.message}`)).join('; ');
-    throw new SearchSpaceError(issues[0]!.field, detail);
+    throw searchSpaceError(issues[0]!.field, detail);
   }
   const def: SearchSpaceDefinition = parsed.data;
-  if (def.stem.kernel % 2 === 0) throw new SearchSpaceError('stem.kernel', 'must be odd');
+  if (def.stem.kernel % 2 === 0) throw searchSpaceError('stem.kernel', 'must be odd');
   // Every block reads the previous block's channels; an expansion must leave at least one
   // hidden channel.
   let channels = def.stem.channels;
   def.stem.blocks?.forEach((block, b) => {
-    if (block.kernel % 2 === 0) throw new SearchSpaceError(`stem.blocks.${b}.kernel`, 'must be odd');
+    if (block.kernel % 2 === 0) throw searchSpaceError(`stem.blocks.${b}.kernel`, 'must be odd');
     if (hiddenChannels(channels, block.expansion) < 1) {
-      throw new SearchSpaceError(
+      throw searchSpaceError(
         `stem.blocks.${b}.expansion`,
         `leaves no hidden channel from ${channels} input channels`,
       );
@@ -91,13 +71,13 @@ function validateDefinition(raw: unknown): SearchSpaceDefinition {
     layer.ops.forEach((op, o) => {
       const field = `layers.${l}.ops.${o}`;
       if (op.type === 'mbconv') {
-        if (op.kernel % 2 === 0) throw new SearchSpaceError(`${field}.kernel`, 'must be odd');
+        if (op.kernel % 2 === 0) throw searchSpaceError(`${field}.kernel`, 'must be odd');
         if (hiddenChannels(channels, op.expansion) < 1) {
-          throw new SearchSpaceError(`${field}.expansion`, `leaves no hidden channel from ${channels} input channels`);
+          throw searchSpaceError(`${field}.expansion`, `leaves no hidden channel from ${channels} input channels`);
         }
       }
       const twin = layer.ops.findIndex((other) => sameOp(op, other));
-      if (twin < o) throw new SearchSpaceError(field, `duplicates layers.${l}.ops.${twin} (${label(op)})`);
+      if (twin < o) throw searchSpaceError(field, `duplicates layers.${l}.ops.${twin} (${label(op)})`);
     });
     channels = layer.channels;
   });
@@ -105,13 +85,13 @@ function validateDefinition(raw: unknown): SearchSpaceDefinition {
     let expectedStart = 0;
     def.stages.forEach(([start, end], s) => {
       if (start !== expectedStart) {
-        throw new SearchSpaceError(`stages.${s}`, `must start at layer ${expectedStart}, got ${start}`);
+        throw searchSpaceError(`stages.${s}`, `must start at layer ${expectedStart}, got ${start}`);
       }
-      if (end <= start) throw new SearchSpaceError(`stages.${s}`, `must end after its start ${start}, got ${end}`);
+      if (end <= start) throw searchSpaceError(`stages.${s}`, `must end after its start ${start}, got ${end}`);
       expectedStart = end;
     });
     if (expectedStart !== def.layers.length) {
-      throw new SearchSpaceError('stages', `end at layer ${expectedStart} but the space has ${def.layers.length} layers`);
+      throw searchSpaceError('stages', `end at layer ${expectedStart} but the space has ${def.layers.length} layers`);
     }
   }
   return def;
@@ -152,7 +132,7 @@ export class SearchSpace {
     this.movableRuns = this.findMovableRuns();
   }
 
-  /** Validates a definition (e.g. user JSON); throws `SearchSpaceError` naming the field. */
+  /** Validates a definition (e.g. user JSON); throws a `SearchSpaceError` naming the field. */
   static fromDefinition(def: unknown): SearchSpace {
     return new SearchSpace(validateDefinition(def));
   }
@@ -173,16 +153,16 @@ export class SearchSpace {
   }
 
   validateArchitecture(arch: unknown): Architecture {
-    if (!Array.isArray(arch)) throw new ArchitectureError('architecture', 'must be an array of op indices');
+    if (!Array.isArray(arch)) throw architectureError('architecture', 'must be an array of op indices');
     if (arch.length !== this.numLayers) {
-      throw new ArchitectureError('architecture', `has ${arch.length} layers, expected ${this.numLayers}`);
+      throw architectureError('architecture', `has ${arch.length} layers, expected ${this.numLayers}`);
     }
     arch.forEach((op: unknown, l) => {
       if (typeof op !== 'number' || !Number.isInteger(op)) {
-        throw new ArchitectureError(`architecture[${l}]`, `must be an integer op index, got ${JSON.stringify(op)}`);
+        throw architectureError(`architecture[${l}]`, `must be an integer op index, got ${JSON.stringify(op)}`);
       }
       if (op < 0 || op >= this.opCounts[l]!) {
-        throw new ArchitectureError(`architecture[${l}]`, `op ${op} is outside 0..${this.opCounts[l]! - 1}`);
+        throw architectureError(`architecture[${l}]`, `op ${op} is outside 0..${this.opCounts[l]! - 1}`);
       }
     });
     return [...(arch as number[])];
@@ -194,20 +174,20 @@ export class SearchSpace {
   }
 
   decode(key: string): Architecture {
-    if (typeof key !== 'string') throw new ArchitectureError('key', 'must be a string');
+    if (typeof key !== 'string') throw architectureError('key', 'must be a string');
     const parts = this.usesDigitKeys() ? [...key] : key.split('-');
     const unit = this.usesDigitKeys() ? 'digits' : 'dash-separated op indices';
     if (parts.length !== this.numLayers) {
-      throw new ArchitectureError('key', `"${key}" has ${parts.length} ${unit}, expected ${this.numLayers}`);
+      throw architectureError('key', `"${key}" has ${parts.length} ${unit}, expected ${this.numLayers}`);
     }
     return parts.map((part, l) => {
       // Decimal without leading zeros, so that every architecture has exactly one key.
       if (!/^(0|[1-9][0-9]*)$/.test(part)) {
-        throw new ArchitectureError(`key[${l}]`, `"${part}" is not an op index (key "${key}")`);
+        throw architectureError(`key[${l}]`, `"${part}" is not an op index (key "${key}")`);
       }
       const op = Number(part);
       if (op >= this.opCounts[l]!) {
-        throw new ArchitectureError(`key[${l}]`, `op ${op} is outside 0..${this.opCounts[l]! - 1} (key "${key}")`);
+        throw architectureError(`key[${l}]`, `op ${op} is outside 0..${this.opCounts[l]! - 1} (key "${key}")`);
       }
       return op;
     });
@@ -226,7 +206,7 @@ export class SearchSpace {
   /** FLOPs and params of op `op` at layer `layer` alone. */
   opCost(layer: number, op: number): Cost {
     const cost = this.costs[layer]?.[op];
-    if (cost === undefined) throw new ArchitectureError(`layer ${layer}`, `has no op ${op}`);
+    if (cost === undefined) throw architectureError(`layer ${layer}`, `has no op ${op}`);
     return cost;
   }
 
@@ -252,7 +232,7 @@ export class SearchSpace {
   /** e.g. `id`, `k3e6`, `k5e3-se`. */
   opLabel(layer: number, op: number): string {
     const text = this.labels[layer]?.[op];
-    if (text === undefined) throw new ArchitectureError(`layer ${layer}`, `has no op ${op}`);
+    if (text === undefined) throw architectureError(`layer ${layer}`, `has no op ${op}`);
     return text;
   }
 
@@ -331,25 +311,25 @@ export function parseArchitectureLabels(
   const segments = text.split('|').map((segment) => segment.trim().split(/\s+/).filter((t) => t.length > 0));
   if (segments.length > 1) {
     if (segments.length !== space.stages.length) {
-      throw new ArchitectureError('labels', `has ${segments.length} stages, the space has ${space.stages.length}`);
+      throw architectureError('labels', `has ${segments.length} stages, the space has ${space.stages.length}`);
     }
     segments.forEach((tokens, s) => {
       const [start, end] = space.stages[s]!;
       if (tokens.length !== end - start) {
-        throw new ArchitectureError(`labels stage ${s}`, `has ${tokens.length} ops, expected ${end - start}`);
+        throw architectureError(`labels stage ${s}`, `has ${tokens.length} ops, expected ${end - start}`);
       }
     });
   }
   const tokens = segments.flat();
   if (tokens.length !== space.numLayers) {
-    throw new ArchitectureError('labels', `has ${tokens.length} ops, expected ${space.numLayers}`);
+    throw architectureError('labels', `has ${tokens.length} ops, expected ${space.numLayers}`);
   }
   return tokens.map((token, l) => {
     const preferred = options.seByDefault && token !== 'id' && !token.endsWith('-se') ? `${token}-se` : token;
     const op = space.opIndexOfLabel(l, preferred);
     if (op < 0) {
       const choices = Array.from({ length: space.opCounts[l]! }, (_, o) => space.opLabel(l, o)).join(', ');
-      throw new ArchitectureError(`labels[${l}]`, `"${token}" is not an op of layer ${l} (one of ${choices})`);
+      throw architectureError(`labels[${l}]`, `"${token}" is not an op of layer ${l} (one of ${choices})`);
     }
     return op;
   });

@@ -20,7 +20,7 @@ import type { Architecture } from '../search-space/definition.js';
 import type { TreeEvent } from '../tree/events.js';
 import { sameArchitecture } from '../tree/reward.js';
 import type { StrategyName } from './config.js';
-import { InvalidEvaluationError, SearchExhaustedError, SearchReplayError } from './errors.js';
+import { invalidEvaluationError, searchExhaustedError, searchReplayError } from './errors.js';
 import type { CandidateEvaluator, FullValidationResult } from './evaluator.js';
 import { rankCandidates, type CandidateResult, type SearchOutcome } from './outcome.js';
 import { RecordedAnswers } from './recorded-answers.js';
@@ -81,7 +81,7 @@ export class SearchSession {
     if (i < this.recorded.length) {
       const r = this.recorded[i]!;
       if (r.type !== event.type || !isDeepStrictEqual(r.data, event.data)) {
-        throw new SearchReplayError(
+        throw searchReplayError(
           `search '${this.settings.searchId}' diverged from its recorded events at index ${i}: recorded ${r.type} ${JSON.stringify(r.data)}, replay produced ${event.type} ${JSON.stringify(event.data)}`,
         );
       }
@@ -95,7 +95,7 @@ export class SearchSession {
   /** After SearchCompleted: the recorded prefix must not be longer than the replay. */
   finish(): void {
     if (this.cursor < this.recorded.length) {
-      throw new SearchReplayError(`search '${this.settings.searchId}' has ${this.recorded.length - this.cursor} recorded events after its completion`);
+      throw searchReplayError(`search '${this.settings.searchId}' has ${this.recorded.length - this.cursor} recorded events after its completion`);
     }
   }
 
@@ -105,14 +105,14 @@ export class SearchSession {
     let loss: number;
     if (rec) {
       if (!sameArchitecture(rec.architecture, architecture)) {
-        throw new SearchReplayError(`validation evaluation ${evaluation} was recorded for [${rec.architecture.join(',')}], replay asks for [${architecture.join(',')}]`);
+        throw searchReplayError(`validation evaluation ${evaluation} was recorded for [${rec.architecture.join(',')}], replay asks for [${architecture.join(',')}]`);
       }
       loss = rec.loss;
     } else {
       loss = await this.options.evaluator.validationBatchLoss(architecture, evaluation);
     }
     if (typeof loss !== 'number' || !Number.isFinite(loss) || loss <= 0) {
-      throw new InvalidEvaluationError(`validation batch loss of [${architecture.join(',')}] must be finite and > 0, got ${String(loss)}`);
+      throw invalidEvaluationError(`validation batch loss of [${architecture.join(',')}] must be finite and > 0, got ${String(loss)}`);
     }
     this.validationBatchEvaluations = evaluation + 1;
     return loss;
@@ -124,7 +124,7 @@ export class SearchSession {
     let result: FullValidationResult;
     if (rec) {
       if (!sameArchitecture(rec.architecture, architecture)) {
-        throw new SearchReplayError(`candidate ${candidate} was recorded as [${rec.architecture.join(',')}], replay proposes [${architecture.join(',')}]`);
+        throw searchReplayError(`candidate ${candidate} was recorded as [${rec.architecture.join(',')}], replay proposes [${architecture.join(',')}]`);
       }
       result = rec.result;
     } else {
@@ -132,7 +132,7 @@ export class SearchSession {
     }
     const ok = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 100;
     if (!result || !ok(result.top1) || !(result.top5 === null || ok(result.top5)) || typeof result.loss !== 'number' || !Number.isFinite(result.loss)) {
-      throw new InvalidEvaluationError(`full validation of [${architecture.join(',')}] returned an invalid result ${JSON.stringify(result)}`);
+      throw invalidEvaluationError(`full validation of [${architecture.join(',')}] returned an invalid result ${JSON.stringify(result)}`);
     }
     return { top1: result.top1, top5: result.top5 ?? null, loss: result.loss };
   }
@@ -162,7 +162,7 @@ export class SearchSession {
   async complete(strategy: StrategyName, exhausted: boolean): Promise<SearchOutcome> {
     const ranked = rankCandidates(this.evaluated);
     if (ranked.length === 0) {
-      throw new SearchExhaustedError(`search '${this.settings.searchId}' found no candidate to evaluate (FLOPs window or space exhausted)`);
+      throw searchExhaustedError(`search '${this.settings.searchId}' found no candidate to evaluate (FLOPs window or space exhausted)`);
     }
     const top = ranked.slice(0, this.settings.topK);
     const best = ranked[0]!;

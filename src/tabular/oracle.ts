@@ -26,6 +26,8 @@
  * run answers exactly what the uninterrupted run would have answered.
  */
 import { z } from 'zod';
+import { DomainError } from '../kernel/domain-error.js';
+import { parseOrThrow } from '../kernel/parse.js';
 import { rngFor } from '../random/counter-rng.js';
 import type { Architecture } from '../search-space/definition.js';
 import type { CandidateEvaluator, FullValidationResult } from '../search/evaluator.js';
@@ -68,10 +70,11 @@ export class OracleTrainer implements StepTrainer {
     readonly seed: number,
     readonly proxy: ProxyModel,
   ) {
-    const parsed = proxyModelSchema.safeParse(proxy);
-    if (!parsed.success) throw new RangeError(`proxy model: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
+    parseOrThrow(proxyModelSchema, proxy, { root: 'proxy', code: 'ProxyModelError' });
     for (const key of ['proxySeed', 'validationSeed'] as const) {
-      if (proxy[key] >= table.seeds) throw new RangeError(`proxy model: ${key} ${proxy[key]} is not an accuracy column of ${table.name} (0..${table.seeds - 1})`);
+      if (proxy[key] >= table.seeds) {
+        throw new DomainError('invalid', 'ProxyModelError', `${proxy[key]} is not an accuracy column of ${table.name} (0..${table.seeds - 1})`, `proxy.${key}`);
+      }
     }
   }
 

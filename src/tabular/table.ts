@@ -35,6 +35,8 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { z } from 'zod';
+import { DomainError, hasCode } from '../kernel/domain-error.js';
+import { issueField } from '../kernel/parse.js';
 import { presetSpace } from '../search-space/presets.js';
 import { SearchSpace } from '../search-space/search-space.js';
 import type { Architecture, SearchSpaceDefinition } from '../search-space/definition.js';
@@ -72,34 +74,21 @@ export const nasBenchMacroSpec: TableSpec = {
 };
 
 /** A spec that is not valid; `field` is the dotted path of the first problem. */
-export class TableSpecError extends Error {
-  constructor(
-    readonly field: string,
-    reason: string,
-  ) {
-    super(`table spec: ${field}: ${reason}`);
-    this.name = 'TableSpecError';
-  }
+function tableSpecError(field: string, reason: string): DomainError {
+  return new DomainError('invalid', 'TableSpecError', `${reason} (table spec)`, field);
 }
 
 /** A table that does not fit its spec; `row` names the offending row (null: the whole table). */
-export class TableError extends Error {
-  constructor(
-    readonly source: string,
-    readonly row: string | null,
-    reason: string,
-  ) {
-    super(`${source}${row ? `, ${row}` : ''}: ${reason}`);
-    this.name = 'TableError';
-  }
+function tableError(source: string, row: string | null, reason: string): DomainError {
+  return new DomainError('invalid', 'TableError', `${source}${row ? `, ${row}` : ''}: ${reason}`);
 }
 
-/** Validates a parsed spec; throws `TableSpecError` naming the field. */
+/** Validates a parsed spec; throws a `TableSpecError` naming the field. */
 export function parseTableSpec(raw: unknown): TableSpec {
   const parsed = tableSpecSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new TableSpecError(issue.path.map(String).join('.') || '(spec)', issue.message);
+    throw tableSpecError(issue.path.length > 0 ? issueField(issue) : '(spec)', issue.message);
   }
   return parsed.data;
 }
@@ -109,7 +98,7 @@ export function readTableSpec(path: string): TableSpec {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new TableSpecError('(file)', `cannot read ${path}: ${(error as Error).message}`);
+    throw tableSpecError('(file)', `cannot read ${path}: ${(error as Error).message}`);
   }
   return parseTableSpec(raw);
 }
@@ -191,14 +180,14 @@ export class AccuracyTable {
   }
 }
 
-/** Loads `dataPath` as described by `spec`; throws `TableSpecError` or `TableError`. */
+/** Loads `dataPath` as described by `spec`; throws a `TableSpecError` or a `TableError`. */
 export function loadTable(dataPath: string, spec: TableSpec): AccuracyTable {
   const { space, request } = spaceOf(spec);
   const decode = keyDecoder(space, spec.key);
   const rows = readRows(dataPath, spec);
   const source = dataPath;
   if (space.size > MAX_ARCHITECTURES || rows.length < space.size) {
-    throw new TableError(source, null, `has ${rows.length} rows but the search space has ${space.size} architectures: a tabular benchmark must list every one`);
+    throw tableError(source, null, `has ${rows.length} rows but the search space has ${space.size} architectures: a tabular benchmark must list every one`);
   }
   const radix = radixOf(space.opCounts);
   const seeds = spec.columns.accuracy.length;
@@ -208,7 +197,7 @@ export function loadTable(dataPath: string, spec: TableSpec): AccuracyTable {
   const truths = new Float64Array(space.size);
   for (const row of rows) {
     const fail = (reason: string): never => {
-      throw new TableError(source, row.label, reason);
+      throw tableError(source, row.label, reason);
     };
     const key = row.key ?? fail(`has no key column '${spec.columns.key}'`);
     const decoded = decode(key);
@@ -242,7 +231,7 @@ export function loadTable(dataPath: string, spec: TableSpec): AccuracyTable {
   if (missing >= 0) {
     const example = radix.map((r, l) => Math.floor(missing / r) % space.opCounts[l]!);
     const absent = labels.filter((label) => label === undefined).length;
-    throw new TableError(source, null, `has no row for architecture [${example.join(',')}] (${absent} of ${space.size} architectures missing): a tabular benchmark must list every one`);
+    throw tableError(source, null, `has no row for architecture [${example.join(',')}] (${absent} of ${space.size} architectures missing): a tabular benchmark must list every one`);
   }
   return new AccuracyTable(spec.name, space, request, keys, accuracies, truths);
 }
@@ -257,8 +246,11 @@ function spaceOf(spec: TableSpec): { space: SearchSpace; request: { preset: stri
     const space = SearchSpace.fromDefinition(spec.searchSpace);
     return { space, request: space.definition };
   } catch (error) {
-    const field = (error as { field?: string }).field;
-    throw new TableSpecError(`searchSpace${field && field !== 'preset' ? `.${field}` : ''}`, (error as Error).message);
+    if (!hasCode(error, 'SearchSpaceError')) throw error;
+    const field = error.field !== undefined && error.field !== 'preset' ? `searchSpace.${error.field}` : 'searchSpace';
+    // The space's message starts with its own field; the table spec names it from its root.
+    const detail = error.field !== undefined ? error.message.slice(error.field.length + 2) : error.message;
+    throw tableSpecError(field, detail);
   }
 }
 
@@ -266,17 +258,17 @@ function spaceOf(spec: TableSpec): { space: SearchSpace; request: { preset: stri
 function keyDecoder(space: SearchSpace, key: TableSpec['key']): (text: string) => number[] | string {
   const lists = key?.ops;
   const perLayer = lists !== undefined && typeof lists[0] !== 'string';
-  if (perLayer && lists.length !== space.numLayers) throw new TableSpecError('key.ops', `has ${lists.length} layers, the search space has ${space.numLayers}`);
+  if (perLayer && lists.length !== space.numLayers) throw tableSpecError('key.ops', `has ${lists.length} layers, the search space has ${space.numLayers}`);
   const tokens = space.opCounts.map((count, l) => {
     const names = lists === undefined ? Array.from({ length: count }, (_, op) => String(op)) : perLayer ? (lists as string[][])[l]! : (lists as string[]);
     const field = perLayer ? `key.ops.${l}` : 'key.ops';
-    if (names.length !== count) throw new TableSpecError(field, `names ${names.length} ops, layer ${l} of the search space has ${count}`);
-    if (new Set(names).size !== names.length) throw new TableSpecError(field, 'names an op twice');
+    if (names.length !== count) throw tableSpecError(field, `names ${names.length} ops, layer ${l} of the search space has ${count}`);
+    if (new Set(names).size !== names.length) throw tableSpecError(field, 'names an op twice');
     return new Map(names.map((name, op) => [name, op]));
   });
   const singleCharacter = tokens.every((map) => [...map.keys()].every((name) => name.length === 1));
   const separator = key?.separator ?? (singleCharacter ? '' : '-');
-  if (separator === '' && !singleCharacter) throw new TableSpecError('key.separator', 'is empty, so every op token must be one character');
+  if (separator === '' && !singleCharacter) throw tableSpecError('key.separator', 'is empty, so every op token must be one character');
   return (text) => {
     const parts = separator === '' ? [...text] : text.split(separator);
     if (parts.length !== space.numLayers) return `key "${text}" has ${parts.length} op tokens, the search space has ${space.numLayers} layers`;
@@ -302,33 +294,33 @@ function readRows(path: string, spec: TableSpec): RawRow[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new TableError(path, null, `cannot read the table: ${(error as Error).message}`);
+    throw tableError(path, null, `cannot read the table: ${(error as Error).message}`);
   }
   const extension = extname(path).toLowerCase();
   if (extension === '.csv') return csvRows(path, text, spec);
   if (extension === '.json') return jsonRows(path, text, spec);
-  throw new TableError(path, null, `unknown table format '${extension}': use .csv or .json`);
+  throw tableError(path, null, `unknown table format '${extension}': use .csv or .json`);
 }
 
 function csvRows(path: string, text: string, spec: TableSpec): RawRow[] {
   const lines = text.split(/\r?\n/);
   while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
-  if (lines.length === 0) throw new TableError(path, null, 'is empty');
+  if (lines.length === 0) throw tableError(path, null, 'is empty');
   const split = (line: string, n: number): string[] => {
-    if (line.includes('"')) throw new TableError(path, `line ${n}`, 'quoted fields are not supported: write plain comma-separated values');
+    if (line.includes('"')) throw tableError(path, `line ${n}`, 'quoted fields are not supported: write plain comma-separated values');
     return line.split(',').map((cell) => cell.trim());
   };
   const header = split(lines[0]!, 1);
   const keyColumn = spec.columns.key ?? throwSpec('columns.key', 'a CSV table needs its key column named');
   const required = [keyColumn, ...spec.columns.accuracy, spec.columns.flops, spec.columns.params].filter((c): c is string => c !== undefined);
   for (const column of required) {
-    if (!header.includes(column)) throw new TableError(path, 'line 1 (header)', `has no column '${column}' (columns: ${header.join(', ')})`);
+    if (!header.includes(column)) throw tableError(path, 'line 1 (header)', `has no column '${column}' (columns: ${header.join(', ')})`);
   }
   const index = new Map(header.map((name, i) => [name, i]));
   return lines.slice(1).map((line, i) => {
     const n = i + 2;
     const cells = split(line, n);
-    if (cells.length !== header.length) throw new TableError(path, `line ${n}`, `has ${cells.length} fields, the header has ${header.length}`);
+    if (cells.length !== header.length) throw tableError(path, `line ${n}`, `has ${cells.length} fields, the header has ${header.length}`);
     return { label: `line ${n}`, key: cells[index.get(keyColumn)!], value: (column) => cells[index.get(column)!] };
   });
 }
@@ -338,10 +330,10 @@ function jsonRows(path: string, text: string, spec: TableSpec): RawRow[] {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new TableError(path, null, `is not valid JSON: ${(error as Error).message}`);
+    throw tableError(path, null, `is not valid JSON: ${(error as Error).message}`);
   }
   const rowObject = (label: string, value: unknown): ((column: string) => unknown) => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TableError(path, label, 'is not an object of columns');
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw tableError(path, label, 'is not an object of columns');
     return (column) => lookup(value as Record<string, unknown>, column);
   };
   if (Array.isArray(data)) {
@@ -350,7 +342,7 @@ function jsonRows(path: string, text: string, spec: TableSpec): RawRow[] {
       const label = `row [${i}]`;
       const value = rowObject(label, item);
       const key = value(keyColumn);
-      if (key !== undefined && typeof key !== 'string') throw new TableError(path, label, `key column '${keyColumn}' must be a string, got ${JSON.stringify(key)}`);
+      if (key !== undefined && typeof key !== 'string') throw tableError(path, label, `key column '${keyColumn}' must be a string, got ${JSON.stringify(key)}`);
       return { label, key, value };
     });
   }
@@ -360,7 +352,7 @@ function jsonRows(path: string, text: string, spec: TableSpec): RawRow[] {
       return { label, key, value: rowObject(label, item) };
     });
   }
-  throw new TableError(path, null, 'must be an array of rows or an object of rows keyed by architecture');
+  throw tableError(path, null, 'must be an array of rows or an object of rows keyed by architecture');
 }
 
 /** `a.b.0` addresses nested values; an exact property name wins. */
@@ -383,7 +375,7 @@ function numberIn(row: RawRow, column: string, fail: (reason: string) => never):
 }
 
 function throwSpec(field: string, reason: string): never {
-  throw new TableSpecError(field, reason);
+  throw tableSpecError(field, reason);
 }
 
 /** Place values of the mixed-radix code: the last layer varies fastest. */

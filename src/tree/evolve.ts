@@ -19,7 +19,7 @@ import { isTreeEvent, type ProjectableEvent } from './events.js';
 import {
   configFromExperiment,
   initialTreeState,
-  ProjectionError,
+  projectionError,
   type SearchProgress,
   type TreeState,
 } from './state.js';
@@ -95,7 +95,7 @@ function changesNodes(state: TreeState, event: ProjectableEvent): boolean {
 function applyEvent(s: MutableState, event: ProjectableEvent): void {
   if (event.streamVersion !== undefined) {
     if (event.streamVersion <= s.streamVersion) {
-      throw new ProjectionError(event.type, `stream version ${event.streamVersion} is not after ${s.streamVersion} (duplicate or reordered event)`);
+      throw projectionError(event.type, `stream version ${event.streamVersion} is not after ${s.streamVersion} (duplicate or reordered event)`);
     }
     s.streamVersion = event.streamVersion;
   }
@@ -106,7 +106,7 @@ function applyEvent(s: MutableState, event: ProjectableEvent): void {
 
   switch (event.type) {
     case 'ExperimentCreated': {
-      if (s.config) throw new ProjectionError(event.type, 'the experiment was already created');
+      if (s.config) throw projectionError(event.type, 'the experiment was already created');
       const config = configFromExperiment(event.data);
       s.config = config;
       s.tree = TreeStore.create(config.opCounts);
@@ -118,7 +118,7 @@ function applyEvent(s: MutableState, event: ProjectableEvent): void {
     case 'ArchitectureSampled': {
       const tree = need(s, event.type);
       if (event.data.architecture.length !== tree.numLayers) {
-        throw new ProjectionError(event.type, `architecture has ${event.data.architecture.length} layers, the space has ${tree.numLayers}`);
+        throw projectionError(event.type, `architecture has ${event.data.architecture.length} layers, the space has ${tree.numLayers}`);
       }
       s.lastSampled = { step: event.data.step, architecture: event.data.architecture };
       if (event.data.step > s.step) s.step = event.data.step;
@@ -139,7 +139,7 @@ function applyEvent(s: MutableState, event: ProjectableEvent): void {
       for (let i = 0; i < g.length; i++) {
         const { layer, op } = g[i]!;
         if (!(Number.isInteger(layer) && layer >= 0 && layer < tree.numLayers && Number.isInteger(op) && op >= 0 && op < tree.opCounts[layer]!)) {
-          throw new ProjectionError(event.type, `G entry (${layer}, ${op}) is outside the space`);
+          throw projectionError(event.type, `G entry (${layer}, ${op}) is outside the space`);
         }
       }
       // Updates usually list root..leaf in order: extend the previous node instead of walking
@@ -216,15 +216,15 @@ function applyEvent(s: MutableState, event: ProjectableEvent): void {
 }
 
 function need(s: MutableState, type: string): TreeStore {
-  if (!s.tree) throw new ProjectionError(type, 'no ExperimentCreated before it');
+  if (!s.tree) throw projectionError(type, 'no ExperimentCreated before it');
   return s.tree;
 }
 
 function checkPath(tree: TreeStore, type: string, path: readonly number[]): void {
-  if (path.length > tree.numLayers) throw new ProjectionError(type, `path of length ${path.length} is deeper than ${tree.numLayers} layers`);
+  if (path.length > tree.numLayers) throw projectionError(type, `path of length ${path.length} is deeper than ${tree.numLayers} layers`);
   for (let d = 0; d < path.length; d++) {
     const op = path[d]!;
-    if (!Number.isInteger(op) || op < 0 || op >= tree.opCounts[d]!) throw new ProjectionError(type, `op ${op} at layer ${d} is out of range (0..${tree.opCounts[d]! - 1})`);
+    if (!Number.isInteger(op) || op < 0 || op >= tree.opCounts[d]!) throw projectionError(type, `op ${op} at layer ${d} is out of range (0..${tree.opCounts[d]! - 1})`);
   }
 }
 
@@ -234,9 +234,9 @@ function extendsPath(path: readonly number[], prefix: readonly number[]): boolea
 }
 
 function needSearch(s: MutableState, type: string, searchId: string): SearchProgress {
-  if (!s.search) throw new ProjectionError(type, 'no SearchStarted before it');
+  if (!s.search) throw projectionError(type, 'no SearchStarted before it');
   if (s.search.searchId !== searchId) {
-    throw new ProjectionError(type, `search '${searchId}' is not the current search '${s.search.searchId}'`);
+    throw projectionError(type, `search '${searchId}' is not the current search '${s.search.searchId}'`);
   }
   return s.search;
 }

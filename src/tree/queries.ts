@@ -3,6 +3,7 @@
  * scores and current sampling probabilities, depth-limited subtrees, top-k leaves, the G
  * table. Pure reads; every result says which stream position it reflects.
  */
+import { DomainError } from '../kernel/domain-error.js';
 import type { Hyperparameters } from './hyperparameters.js';
 import { selectionChildScores, trainingChildScores } from './policy.js';
 import { meanReward, requireTree, type TreeState } from './state.js';
@@ -59,18 +60,16 @@ export interface LeafView {
   readonly removed: boolean;
 }
 
-export class PathError extends RangeError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PathError';
-  }
+/** A node path or query limit outside the tree. */
+export function pathError(message: string): DomainError {
+  return new DomainError('unprocessable', 'PathError', message);
 }
 
 function checkPath(tree: TreeStore, path: readonly number[]): void {
-  if (path.length > tree.numLayers) throw new PathError(`path has ${path.length} entries, the tree has ${tree.numLayers} layers`);
+  if (path.length > tree.numLayers) throw pathError(`path has ${path.length} entries, the tree has ${tree.numLayers} layers`);
   path.forEach((op, l) => {
     if (!Number.isInteger(op) || op < 0 || op >= tree.opCounts[l]!) {
-      throw new PathError(`path[${l}] = ${op} is out of range (0..${tree.opCounts[l]! - 1})`);
+      throw pathError(`path[${l}] = ${op} is out of range (0..${tree.opCounts[l]! - 1})`);
     }
   });
 }
@@ -118,7 +117,7 @@ export function childrenOf(
 ): { position: number; parent: NodeView; children: ChildView[] } {
   const { config, tree } = requireTree(state);
   checkPath(tree, path);
-  if (path.length === tree.numLayers) throw new PathError('a leaf has no children');
+  if (path.length === tree.numLayers) throw pathError('a leaf has no children');
   const hp = { ...config.hyperparameters, ...hyperparameters };
   const id = tree.find(path);
   const depth = path.length;
@@ -162,7 +161,7 @@ export function subtree(
   checkPath(tree, path);
   const maxDepth = options.maxDepth ?? 2;
   const minVisits = options.minVisits ?? 0;
-  if (!Number.isInteger(maxDepth) || maxDepth < 0) throw new PathError('maxDepth must be a non-negative integer');
+  if (!Number.isInteger(maxDepth) || maxDepth < 0) throw pathError('maxDepth must be a non-negative integer');
   const id = tree.find(path);
   let count = 0;
   const build = (nodeId: number, rel: number, nodePath: number[], inheritedRemoved: boolean): SubtreeNode => {
@@ -208,7 +207,7 @@ export function topLeaves(
 }
 
 export function topLeafIds(tree: TreeStore, k: number, options: { minVisits?: number; includeRemoved?: boolean } = {}): number[] {
-  if (!Number.isInteger(k) || k < 0) throw new PathError('k must be a non-negative integer');
+  if (!Number.isInteger(k) || k < 0) throw pathError('k must be a non-negative integer');
   const minVisits = options.minVisits ?? 1;
   const L = tree.numLayers;
   const best: number[] = [];

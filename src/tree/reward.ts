@@ -11,6 +11,7 @@
  * Ltilde (0: it starts when tree building starts) and reward 0, and no VisitCountsUpdated is
  * produced.
  */
+import { DomainError } from '../kernel/domain-error.js';
 import type { Architecture } from '../search-space/definition.js';
 import type { TreeEvent, TreeEventData } from './events.js';
 import type { Hyperparameters } from './hyperparameters.js';
@@ -26,23 +27,15 @@ export interface RewardDecision {
   readonly events: TreeEvent[];
 }
 
-export class InvalidLossError extends RangeError {
-  constructor(loss: unknown) {
-    super(`loss must be a finite number greater than 0, got ${String(loss)}`);
-    this.name = 'InvalidLossError';
-  }
-}
-
 /** Raised when rewards would be recorded out of step order (Ltilde is sequential). */
-export class RewardOrderError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RewardOrderError';
-  }
+function rewardOrderError(message: string): DomainError {
+  return new DomainError('unprocessable', 'RewardOrderError', message);
 }
 
 export function assertValidLoss(loss: unknown): asserts loss is number {
-  if (typeof loss !== 'number' || !Number.isFinite(loss) || loss <= 0) throw new InvalidLossError(loss);
+  if (typeof loss !== 'number' || !Number.isFinite(loss) || loss <= 0) {
+    throw new DomainError('unprocessable', 'InvalidLossError', `loss must be a finite number greater than 0, got ${String(loss)}`);
+  }
 }
 
 /**
@@ -61,11 +54,11 @@ export function decideReward(
   const hp = { ...config.hyperparameters, ...overrides.hyperparameters };
   const schedule = overrides.schedule ?? config.schedule;
   if (state.lastRewardedStep !== step - 1) {
-    throw new RewardOrderError(`the reward of step ${step} must follow step ${step - 1}; the tree has rewards up to step ${state.lastRewardedStep}`);
+    throw rewardOrderError(`the reward of step ${step} must follow step ${step - 1}; the tree has rewards up to step ${state.lastRewardedStep}`);
   }
   checkArchitecture(tree, architecture);
   if (state.lastSampled && state.lastSampled.step === step && !sameArchitecture(state.lastSampled.architecture, architecture)) {
-    throw new RewardOrderError(`step ${step} sampled [${state.lastSampled.architecture.join(',')}], the reward is for [${architecture.join(',')}]`);
+    throw rewardOrderError(`step ${step} sampled [${state.lastSampled.architecture.join(',')}], the reward is for [${architecture.join(',')}]`);
   }
   const phase = trainingPhaseAt(schedule, step);
   if (phase === null) throw new RangeError(`step ${step} is past the end of training`);

@@ -19,6 +19,7 @@
  * that produced the path, and `redraws` counts every rejected path — so `redraws > maxRedraws`
  * means the fallback ran. Only a window that no path of the space can reach throws.
  */
+import { DomainError } from '../kernel/domain-error.js';
 import { rngFor, type Rng } from '../random/counter-rng.js';
 import type { Architecture } from '../search-space/definition.js';
 import type { TreeEventData } from './events.js';
@@ -26,7 +27,7 @@ import { inWindow, type FlopsWindow } from './flops-window.js';
 import type { Hyperparameters } from './hyperparameters.js';
 import { drawIndex, trainingProbabilities, type TrainingPolicy } from './policy.js';
 import { type Phase, type Schedule, trainingPhaseAt } from './schedule.js';
-import { checkSpaceMatches, drawConstrainedPath, drawUniformPath, FlopsWindowError, type SpaceModel, uniformProbabilities } from './space-model.js';
+import { checkSpaceMatches, drawConstrainedPath, drawUniformPath, flopsWindowError, type SpaceModel, uniformProbabilities } from './space-model.js';
 import { requireTree, type TreeState } from './state.js';
 import type { TreeStore } from './store.js';
 
@@ -51,14 +52,6 @@ export interface SamplingOverrides {
   readonly flopsWindow?: FlopsWindow | null;
 }
 
-/** Raised when MCT sampling is asked for a step whose predecessors' rewards are not in the tree. */
-export class SamplingNotReadyError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SamplingNotReadyError';
-  }
-}
-
 /**
  * The ArchitectureSampled payload for training step `step`.
  * In the MCT phase the tree must hold the rewards of every earlier step
@@ -80,7 +73,9 @@ export function sampleArchitecture(
   let path: SampledPath;
   if (phase === 'mct-sampling') {
     if (state.lastRewardedStep !== step - 1) {
-      throw new SamplingNotReadyError(
+      throw new DomainError(
+        'conflict',
+        'SamplingNotReadyError',
         `MCT sampling of step ${step} needs the rewards of all earlier steps; the tree has them up to step ${state.lastRewardedStep}`,
       );
     }
@@ -139,12 +134,12 @@ export function sampleUniformInWindow(
   }
   for (let attempt = 0; attempt <= maxRedraws; attempt++) {
     const drawn = drawConstrainedPath(space, rng, window);
-    if (!drawn) throw new FlopsWindowError(`no architecture of the space can have FLOPs in [${window.min}, ${window.max}]`);
+    if (!drawn) throw flopsWindowError(`no architecture of the space can have FLOPs in [${window.min}, ${window.max}]`);
     const flops = space.flops(drawn.architecture);
     if (inWindow(flops, window)) return { ...drawn, flops, redraws: rejected, sampler: 'uniform-flops' };
     rejected++;
   }
-  throw new FlopsWindowError(`found no architecture with FLOPs in [${window.min}, ${window.max}] after ${rejected} draws`);
+  throw flopsWindowError(`found no architecture with FLOPs in [${window.min}, ${window.max}] after ${rejected} draws`);
 }
 
 /**

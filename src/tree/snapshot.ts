@@ -12,6 +12,7 @@
  * identical to the original, not merely equivalent. About 18 bytes per node.
  */
 import { endianness } from 'node:os';
+import { DomainError } from '../kernel/domain-error.js';
 import { configFromExperiment, type TreeState } from './state.js';
 import { TreeStore } from './store.js';
 
@@ -36,11 +37,9 @@ interface Header {
   readonly opBytes: 1 | 2;
 }
 
-export class SnapshotError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SnapshotError';
-  }
+/** A snapshot that cannot be read (truncated, corrupt, another format or byte order). */
+function snapshotError(message: string): DomainError {
+  return new DomainError('internal', 'SnapshotError', message);
 }
 
 /** The stream position a snapshot reflects, read from its header only. */
@@ -50,7 +49,7 @@ export function snapshotPosition(buf: Uint8Array): { position: number; streamVer
 }
 
 export function serialize(state: TreeState): Buffer {
-  if (endianness() !== 'LE') throw new SnapshotError('snapshots are written on little-endian hosts only');
+  if (endianness() !== 'LE') throw snapshotError('snapshots are written on little-endian hosts only');
   const tree = state.tree;
   const size = tree ? tree.size : 0;
   let nAsU32 = true;
@@ -120,14 +119,14 @@ export function serialize(state: TreeState): Buffer {
 }
 
 export function deserialize(buf: Uint8Array): TreeState {
-  if (endianness() !== 'LE') throw new SnapshotError('snapshots are read on little-endian hosts only');
+  if (endianness() !== 'LE') throw snapshotError('snapshots are read on little-endian hosts only');
   const { header: h, headerEnd } = readHeader(buf);
   // Copy into an 8-byte aligned buffer so typed-array views are legal.
   const ab = new ArrayBuffer(buf.byteLength);
   new Uint8Array(ab).set(buf);
   const size = h.size;
   const expected = headerEnd + (size + (h.nAsU32 ? 0 : size) + h.gLength) * 8 + (size + h.removedCount + (h.nAsU32 ? size : 0)) * 4 + size * h.opBytes;
-  if (buf.byteLength !== expected) throw new SnapshotError(`snapshot is ${buf.byteLength} bytes, its header describes ${expected}`);
+  if (buf.byteLength !== expected) throw snapshotError(`snapshot is ${buf.byteLength} bytes, its header describes ${expected}`);
   let tree: TreeStore | null = null;
   let config = null;
   if (h.experiment) {
@@ -160,10 +159,10 @@ export function deserialize(buf: Uint8Array): TreeState {
     try {
       tree = TreeStore.fromColumns(config.opCounts, { parent, op, n, s, removed, g });
     } catch (err) {
-      throw new SnapshotError(`corrupt snapshot: ${(err as Error).message}`);
+      throw snapshotError(`corrupt snapshot: ${(err as Error).message}`);
     }
   } else if (size !== 0) {
-    throw new SnapshotError('a snapshot without an experiment cannot hold nodes');
+    throw snapshotError('a snapshot without an experiment cannot hold nodes');
   }
   return Object.freeze({
     config,
@@ -181,18 +180,18 @@ export function deserialize(buf: Uint8Array): TreeState {
 }
 
 function readHeader(buf: Uint8Array): { header: Header; headerEnd: number } {
-  if (buf.byteLength < 12) throw new SnapshotError('snapshot is truncated');
+  if (buf.byteLength < 12) throw snapshotError('snapshot is truncated');
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (dv.getUint32(0, true) !== MAGIC) throw new SnapshotError('not a tree snapshot (bad magic)');
+  if (dv.getUint32(0, true) !== MAGIC) throw snapshotError('not a tree snapshot (bad magic)');
   const version = dv.getUint32(4, true);
-  if (version !== FORMAT_VERSION) throw new SnapshotError(`unsupported snapshot format version ${version}`);
+  if (version !== FORMAT_VERSION) throw snapshotError(`unsupported snapshot format version ${version}`);
   const len = dv.getUint32(8, true);
-  if (12 + len > buf.byteLength) throw new SnapshotError('snapshot header is truncated');
+  if (12 + len > buf.byteLength) throw snapshotError('snapshot header is truncated');
   let header: Header;
   try {
     header = JSON.parse(Buffer.from(buf.buffer, buf.byteOffset + 12, len).toString('utf8')) as Header;
   } catch {
-    throw new SnapshotError('snapshot header is not valid JSON');
+    throw snapshotError('snapshot header is not valid JSON');
   }
   return { header, headerEnd: align8(12 + len) };
 }

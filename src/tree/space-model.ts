@@ -2,6 +2,7 @@
  * What the algorithm core needs from a search space. `SearchSpace`
  * (src/search-space/search-space.ts) satisfies it structurally; tests use tiny fakes.
  */
+import { DomainError } from '../kernel/domain-error.js';
 import type { Rng } from '../random/counter-rng.js';
 import type { Architecture } from '../search-space/definition.js';
 import type { FlopsWindow } from './flops-window.js';
@@ -108,7 +109,7 @@ export function drawConstrainedPath(
 }
 
 /**
- * Throws `FlopsWindowError` when the window lies outside the FLOPs range of the space (by the
+ * Throws a `FlopsWindowError` when the window lies outside the FLOPs range of the space (by the
  * per-layer bounds), so a search refuses to start instead of removing every leaf.
  */
 export function assertWindowReachable(space: SpaceModel, window: FlopsWindow | null | undefined): void {
@@ -117,14 +118,11 @@ export function assertWindowReachable(space: SpaceModel, window: FlopsWindow | n
   const lo = d.base + d.minSuffix[0]!;
   const hi = d.base + d.maxSuffix[0]!;
   if (window.max < lo || window.min > hi) {
-    throw new FlopsWindowError(`the FLOPs window [${window.min}, ${window.max}] is outside the space's range [${lo}, ${hi}]`);
+    throw flopsWindowError(`the FLOPs window [${window.min}, ${window.max}] is outside the space's range [${lo}, ${hi}]`);
   }
 }
 
-/** Raised when no architecture can be found inside the FLOPs window. */
-export class FlopsWindowError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FlopsWindowError';
-  }
+/** No architecture can be found inside the FLOPs window. */
+export function flopsWindowError(message: string): DomainError {
+  return new DomainError('unprocessable', 'FlopsWindowError', message);
 }

@@ -6,6 +6,7 @@
  * The state is lean: per-node reward histories are *not* kept (the audit trail is read from
  * the event store).
  */
+import { DomainError } from '../kernel/domain-error.js';
 import type { Architecture } from '../search-space/definition.js';
 import type { TreeEventData } from './events.js';
 import type { FlopsWindow } from './flops-window.js';
@@ -84,20 +85,14 @@ export function initialTreeState(): TreeState {
   });
 }
 
-/** Raised when an event cannot be applied (wrong order, out-of-range path, missing config). */
-export class ProjectionError extends Error {
-  constructor(
-    readonly eventType: string,
-    message: string,
-  ) {
-    super(`cannot apply ${eventType}: ${message}`);
-    this.name = 'ProjectionError';
-  }
+/** An event cannot be applied (wrong order, out-of-range path, missing config): a broken history. */
+export function projectionError(eventType: string, message: string): DomainError {
+  return new DomainError('internal', 'ProjectionError', `cannot apply ${eventType}: ${message}`);
 }
 
 /** The config and tree of a state, or a clear error when ExperimentCreated is missing. */
 export function requireTree(state: TreeState): { config: TreeConfig; tree: TreeStore } {
-  if (!state.config || !state.tree) throw new ProjectionError('(query)', 'the experiment has not been created (no ExperimentCreated applied)');
+  if (!state.config || !state.tree) throw projectionError('(query)', 'the experiment has not been created (no ExperimentCreated applied)');
   return { config: state.config, tree: state.tree };
 }
 

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import type { Database } from '../../src/database/database.js';
 import { PostgresDatabase } from '../../src/database/postgres-database.js';
-import { InvalidEventError } from '../../src/events/catalog.js';
+import { hasCode } from '../../src/kernel/domain-error.js';
 import { IdempotencyConflictError, VersionConflictError } from '../../src/events/errors.js';
 import { EventStore, type NewEvent } from '../../src/events/event-store.js';
 import { type Checkpoint, checkpointOf, START, type StoredEvent } from '../../src/events/stored-event.js';
@@ -107,7 +107,7 @@ for (const backend of testBackends) {
       const rowsBefore = await countRows(db);
       await assert.rejects(
         store.append('exp-bad', 'any', [paused('fine'), { type: 'RewardRecorded', data: { step: 1, architecture: [0], loss: 'x', movingAverageLoss: 0, reward: 0 } }]),
-        (e: unknown) => e instanceof InvalidEventError && e.field === 'data.loss',
+        (e: unknown) => hasCode(e, 'InvalidEventError') && e.field === 'data.loss',
       );
       await assert.rejects(store.append('exp-bad', 'any', [{ type: 'RewardRecorded', data: { step: 1, architecture: [0], loss: -1, movingAverageLoss: 0, reward: 0 } }]), /data\.loss/);
       await assert.rejects(store.append('exp-bad', 'any', [{ type: 'NoSuchEvent', data: {} }]), /unknown event type 'NoSuchEvent'/);

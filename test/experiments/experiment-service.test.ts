@@ -7,7 +7,7 @@ import { LeaseConflictError, StepOrderError } from '../../src/experiments/errors
 import { ExperimentProjections } from '../../src/experiments/experiment-projections.js';
 import { ExperimentRequestError } from '../../src/experiments/experiment-request.js';
 import { type Clock, ExperimentService } from '../../src/experiments/experiment-service.js';
-import { InvalidLossError } from '../../src/tree/reward.js';
+import { withCode } from '../support/errors.js';
 import { fold } from '../../src/tree/evolve.js';
 import { toPlain } from '../../src/tree/state.js';
 import { testBackends } from '../support/databases.js';
@@ -96,8 +96,8 @@ for (const backend of testBackends) {
       assert.equal((await store.readStream(id, { types: ['RewardRecorded'] })).length, 1);
       await assert.rejects(service.tell(id, lease.leaseId, sample.step, 3.0), IdempotencyConflictError);
       await assert.rejects(service.tell(id, lease.leaseId, 5, 2.0), StepOrderError);
-      await assert.rejects(service.tell(id, lease.leaseId, 1, Number.NaN), InvalidLossError);
-      await assert.rejects(service.tell(id, lease.leaseId, 1, -1), InvalidLossError);
+      await assert.rejects(service.tell(id, lease.leaseId, 1, Number.NaN), withCode('InvalidLossError'));
+      await assert.rejects(service.tell(id, lease.leaseId, 1, -1), withCode('InvalidLossError'));
     });
 
     it('given a lease held by one worker, then another is refused until it expires, and the takeover records the expiry', async () => {

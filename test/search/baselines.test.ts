@@ -4,7 +4,7 @@ import { runEvolutionarySearch } from '../../src/search/evolutionary.js';
 import { runRandomSearch } from '../../src/search/random-search.js';
 import type { SearchEvent } from '../../src/search/session.js';
 import type { SearchSettings } from '../../src/search/settings.js';
-import { FlopsWindowError } from '../../src/tree/space-model.js';
+import { withCode } from '../support/errors.js';
 import { AUTHORS, tinySpace } from '../tree/helpers.js';
 import { fakeEvaluator } from './fake-evaluator.js';
 
@@ -81,7 +81,7 @@ describe('FLOPs window outside the space', () => {
       (emit: (e: SearchEvent) => void) => runEvolutionarySearch(space, settings({ flopsWindow: far }), { evaluator: fakeEvaluator(1), emit }),
     ]) {
       const events: SearchEvent[] = [];
-      await assert.rejects(run((e) => void events.push(e)), FlopsWindowError);
+      await assert.rejects(run((e) => void events.push(e)), withCode('FlopsWindowError'));
       assert.deepEqual(events, []);
     }
   });

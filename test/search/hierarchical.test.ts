@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DomainEvent, EventData } from '../../src/events/catalog.js';
 import { runHierarchicalSearch } from '../../src/search/hierarchical.js';
-import { SearchReplayError } from '../../src/search/errors.js';
+import { withCode } from '../support/errors.js';
 import { searchSettings } from '../../src/search/settings.js';
 import type { SearchEvent } from '../../src/search/session.js';
 import { fold } from '../../src/tree/evolve.js';
@@ -182,7 +182,7 @@ describe('hierarchical node selection', () => {
     const tampered = a.slice(0, i + 2).map((e, j) => (j === i ? ({ ...e, data: { ...e.data, loss: 123 } } as SearchEvent) : e));
     await assert.rejects(
       runHierarchicalSearch(state, space, { ...settings, seed: 7 }, { evaluator: fakeEvaluator(9), emit: () => {}, recorded: tampered }),
-      SearchReplayError,
+      withCode('SearchReplayError'),
     );
   });
 

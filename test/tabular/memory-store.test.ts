@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Database } from '../../src/database/database.js';
-import { InvalidEventError } from '../../src/events/catalog.js';
 import { IdempotencyConflictError, VersionConflictError } from '../../src/events/errors.js';
 import { EventStore, type NewEvent } from '../../src/events/event-store.js';
 import type { StoredEvent } from '../../src/events/stored-event.js';
@@ -87,8 +86,8 @@ for (const backend of testBackends) {
         IdempotencyConflictError.name,
         IdempotencyConflictError.name,
         IdempotencyConflictError.name,
-        InvalidEventError.name,
-        InvalidEventError.name,
+        'InvalidEventError',
+        'InvalidEventError',
         VersionConflictError.name,
       ]);
       assert.equal((memory[4] as { duplicate: boolean }).duplicate, true, 'a retry of stored events is answered, not refused');

@@ -75,7 +75,7 @@ describe('the supernet-proxy model', () => {
   });
 
   it('refuses seeds that are not accuracy columns', () => {
-    assert.throws(() => new OracleTrainer(tiny, 1, { ...exact, validationSeed: 2 }), /validationSeed 2 is not an accuracy column/);
+    assert.throws(() => new OracleTrainer(tiny, 1, { ...exact, validationSeed: 2 }), /proxy.validationSeed: 2 is not an accuracy column/);
   });
 
   it('on NAS-Bench-Macro at the default noise 0.2, ranks like tau 0.478 for one batch and 0.931 without noise', { skip: !haveMacro && 'benchmark table not found' }, () => {

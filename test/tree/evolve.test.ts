@@ -4,7 +4,8 @@ import type { DomainEvent } from '../../src/events/catalog.js';
 import { evolve, fold, TreeProjector } from '../../src/tree/evolve.js';
 import type { ProjectableEvent } from '../../src/tree/events.js';
 import { nodeAt } from '../../src/tree/queries.js';
-import { initialTreeState, ProjectionError, toPlain } from '../../src/tree/state.js';
+import { initialTreeState, toPlain } from '../../src/tree/state.js';
+import { withCode } from '../support/errors.js';
 import { experiment, simulateTraining, syntheticLoss, tinySpace } from './helpers.js';
 
 const created = (opCounts: number[]): DomainEvent => ({ type: 'ExperimentCreated', data: experiment(opCounts) });
@@ -69,7 +70,7 @@ describe('evolve', () => {
   });
 
   it('rejects events it cannot apply, leaving an owned state untouched', () => {
-    assert.throws(() => evolve(initialTreeState(), { type: 'VisitCountsUpdated', data: { step: 0, source: 'training', nodes: [], g: [] } }), ProjectionError);
+    assert.throws(() => evolve(initialTreeState(), { type: 'VisitCountsUpdated', data: { step: 0, source: 'training', nodes: [], g: [] } }), withCode('ProjectionError'));
     const s = fold([created([2, 2])]);
     assert.throws(() => evolve(s, created([2, 2])), /already created/);
     const p = new TreeProjector(s);
@@ -78,10 +79,10 @@ describe('evolve', () => {
       type: 'VisitCountsUpdated',
       data: { step: 0, source: 'training', nodes: [{ path: [1], n: 5, s: 1 }, { path: [1, 2], n: 1, s: 1 }], g: [] },
     };
-    assert.throws(() => p.apply(bad), ProjectionError);
+    assert.throws(() => p.apply(bad), withCode('ProjectionError'));
     const after = toPlain(p.state);
     assert.deepEqual({ ...after, eventCount: 0 }, { ...before, eventCount: 0 });
-    assert.throws(() => p.apply({ type: 'VisitCountsUpdated', data: { step: 0, source: 'training', nodes: [], g: [{ layer: 2, op: 0, value: 1 }] } }), ProjectionError);
+    assert.throws(() => p.apply({ type: 'VisitCountsUpdated', data: { step: 0, source: 'training', nodes: [], g: [{ layer: 2, op: 0, value: 1 }] } }), withCode('ProjectionError'));
     assert.throws(() => evolve(s, removed([0, 0])), /no SearchStarted/);
     // duplicated / reordered stream versions
     const v = evolve(s, { type: 'PhaseChanged', data: { step: 0, from: null, to: 'warmup' }, streamVersion: 5 } as ProjectableEvent);

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { evolve, fold } from '../../src/tree/evolve.js';
 import { softmax, trainingChildScores, selectionChildScores } from '../../src/tree/policy.js';
-import { decideReward, InvalidLossError, RewardOrderError } from '../../src/tree/reward.js';
+import { decideReward } from '../../src/tree/reward.js';
+import { withCode } from '../support/errors.js';
 import { nodeAt } from '../../src/tree/queries.js';
 import type { TreeState } from '../../src/tree/state.js';
 import { experiment } from './helpers.js';
@@ -181,9 +182,9 @@ describe('reward and backup (hand-computed, 2 layers x 3 ops)', () => {
   it('rejects invalid losses and out-of-order rewards', () => {
     const s = fold([{ type: 'ExperimentCreated', data: experiment([3, 3]) }]);
     for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      assert.throws(() => decideReward(s, 0, [0, 0], bad), InvalidLossError);
+      assert.throws(() => decideReward(s, 0, [0, 0], bad), withCode('InvalidLossError'));
     }
-    assert.throws(() => decideReward(s, 1, [0, 0], 1), RewardOrderError);
+    assert.throws(() => decideReward(s, 1, [0, 0], 1), withCode('RewardOrderError'));
     assert.throws(() => decideReward(s, 0, [0, 3], 1), /out of range/);
     assert.throws(() => decideReward(s, 0, [0], 1), /layers/);
     // The sampled path of a step and its reward must agree.
@@ -191,7 +192,7 @@ describe('reward and backup (hand-computed, 2 layers x 3 ops)', () => {
       type: 'ArchitectureSampled',
       data: { step: 0, architecture: [1, 1], phase: 'warmup', sampler: 'uniform', probabilities: [], flops: 1, redraws: 0 },
     });
-    assert.throws(() => decideReward(sampled, 0, [0, 1], 1), RewardOrderError);
+    assert.throws(() => decideReward(sampled, 0, [0, 1], 1), withCode('RewardOrderError'));
     // Past the end of training (1 + 2 + 2 steps).
     let t = s;
     for (let step = 0; step < 5; step++) t = apply(t, decideReward(t, step, [0, 0], 2).events);

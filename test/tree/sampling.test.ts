@@ -4,10 +4,10 @@ import { rngFor, uniformAt } from '../../src/random/counter-rng.js';
 import { evolve, fold } from '../../src/tree/evolve.js';
 import { drawIndex, trainingChildScores } from '../../src/tree/policy.js';
 import { decideReward } from '../../src/tree/reward.js';
-import { mctPathProbabilities, sampleArchitecture, SAMPLING_PURPOSE, SamplingNotReadyError } from '../../src/tree/sampling.js';
+import { mctPathProbabilities, sampleArchitecture, SAMPLING_PURPOSE } from '../../src/tree/sampling.js';
 import { phaseBoundaries, scheduleFromEpochs, totalTrainingSteps, trainingPhaseAt } from '../../src/tree/schedule.js';
 import { phaseChangeAt } from '../../src/tree/sampling.js';
-import { FlopsWindowError } from '../../src/tree/space-model.js';
+import { withCode } from '../support/errors.js';
 import type { TreeState } from '../../src/tree/state.js';
 import { experiment, simulateTraining, syntheticLoss, tinySpace } from './helpers.js';
 
@@ -88,7 +88,7 @@ describe('training sampling', () => {
     assert.equal(sample.architecture[1], drawIndex(childProbs, uniformAt(7, 3, SAMPLING_PURPOSE.mct, 1)));
     assert.deepEqual(mctPathProbabilities(st.tree!, sample.architecture, { c1: 0.1, c2: 0.2, tau: 0.05 }).probabilities, sample.probabilities);
     // the step after needs step 3's reward first
-    assert.throws(() => sampleArchitecture(st, space, 4), SamplingNotReadyError);
+    assert.throws(() => sampleArchitecture(st, space, 4), withCode('SamplingNotReadyError'));
     assert.throws(() => sampleArchitecture(st, space, 5), /past the end/);
   });
 
@@ -159,7 +159,7 @@ describe('training sampling', () => {
     assert.equal(s.redraws, 4);
     assert.deepEqual(s.probabilities, new Array(L).fill([0, 1]));
     const impossible = fold([{ type: 'ExperimentCreated', data: experiment(new Array(L).fill(2), { schedule, flopsWindow: { min: 5000, max: 6000 } }) }]);
-    assert.throws(() => sampleArchitecture(impossible, sp, 0), FlopsWindowError);
+    assert.throws(() => sampleArchitecture(impossible, sp, 0), withCode('FlopsWindowError'));
   });
 
   it('a simulated run is deterministic and its MCT samples follow the tree', () => {
