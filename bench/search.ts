@@ -22,7 +22,7 @@
  * accuracy, its mean rank in the table, P(top 1 %) (rank <= 66 of 6561), validation batches
  * spent, and the best true accuracy among the K evaluated; once: the Kendall tau of the proxy
  * and of the trained tree's mean rewards (visited leaves) against the ground truth.
- * Writes bench/results/search.json, .csv and .png. BENCH_SEEDS overrides the seed count.
+ * Writes bench/results/search.json, .csv and .svg. BENCH_SEEDS overrides the seed count.
  */
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -30,19 +30,19 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { ExperimentProjections } from '../src/experiments/experiment-projections.js';
 import { ExperimentService } from '../src/experiments/experiment-service.js';
 import { rankCandidates } from '../src/search/outcome.js';
-import { lineChartPng, type Rgb } from '../src/tabular/line-chart.js';
 import { MemoryEventStore } from '../src/tabular/memory-event-store.js';
 import { defaultProxyModel, OracleTrainer } from '../src/tabular/oracle.js';
 import { AUTHORS_CIFAR_SCHEDULE, createOracleExperiment, runOracleExperiment } from '../src/tabular/oracle-experiment.js';
 import { nasBenchMacroPath } from '../src/tabular/paths.js';
 import { type AccuracyTable, loadNasBenchMacro } from '../src/tabular/table.js';
+import { searchChartSvg } from './search-chart.js';
 import { printTable, writeJson } from './support.js';
 
 const BUDGETS = [20, 50, 100, 200] as const;
 const STRATEGIES = ['hierarchical', 'random', 'evolutionary'] as const;
 type Strategy = (typeof STRATEGIES)[number];
 const LABELS: Record<Strategy, string> = { hierarchical: 'MCT-NAS', random: 'random', evolutionary: 'evolutionary' };
-const COLORS: Record<Strategy, Rgb> = { hierarchical: [214, 39, 40], random: [31, 119, 180], evolutionary: [44, 160, 44] };
+const COLORS: Record<Strategy, string> = { hierarchical: '#d62728', random: '#1f77b4', evolutionary: '#2ca02c' };
 const SEEDS = Number(process.env.BENCH_SEEDS ?? 100);
 const FLOPS_WINDOW = null;
 const RESULTS = 'bench/results/search';
@@ -200,27 +200,20 @@ async function main(): Promise<void> {
   const csvColumns = ['strategy', 'K', 'seeds', 'meanAcc', 'stdAcc', 'meanRank', 'pTop1', 'validationBatches', 'bestEvaluated'] as const;
   writeFileSync(`${RESULTS}.csv`, [csvColumns.join(','), ...rows.map((r) => csvColumns.map((c) => r[c]).join(','))].join('\n') + '\n');
   writeFileSync(
-    `${RESULTS}.png`,
-    lineChartPng({
+    `${RESULTS}.svg`,
+    await searchChartSvg({
       title: `NAS-Bench-Macro: chosen architecture's true accuracy (${SEEDS} seeds)`,
-      xLabel: 'K (full evaluations); bars: +- 1 standard error',
-      yLabel: 'true mean accuracy (%)',
-      xTicks: BUDGETS,
-      logX: true,
-      yRange: [Math.floor(Math.min(...rows.map((r) => r.meanAcc - r.stdAcc / Math.sqrt(r.seeds)), reference[BUDGETS[0]]!) * 10) / 10 - 0.1, 93.2],
-      yStep: 0.1,
+      budgets: BUDGETS,
       series: STRATEGIES.map((strategy) => ({
         label: LABELS[strategy],
         color: COLORS[strategy],
-        points: rows.filter((r) => r.strategy === LABELS[strategy]).map((r) => ({ x: r.K, y: r.meanAcc, error: r.stdAcc / Math.sqrt(r.seeds) })),
+        points: rows.filter((r) => r.strategy === LABELS[strategy]).map((r) => ({ k: r.K, mean: r.meanAcc, standardError: r.stdAcc / Math.sqrt(r.seeds) })),
       })),
-      references: [
-        { label: 'global best', color: [0, 0, 0], y: table.truth(table.best()) },
-        { label: 'random, exact E[max truth]', color: [127, 127, 127], points: BUDGETS.map((k) => ({ x: k, y: reference[k]! })) },
-      ],
+      randomExpectation: BUDGETS.map((k) => ({ k, value: reference[k]! })),
+      best: table.truth(table.best()),
     }),
   );
-  console.log(`wrote ${RESULTS}.json, .csv, .png`);
+  console.log(`wrote ${RESULTS}.json, .csv, .svg`);
 }
 
 async function work(): Promise<void> {

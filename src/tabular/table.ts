@@ -5,8 +5,8 @@
  * in without code. NAS-Bench-Macro is one instance (`nasBenchMacroSpec`).
  *
  * Data file, by extension:
- *  - `.csv`: a header row of column names, then one architecture per line; plain
- *    comma-separated values (no quoted fields);
+ *  - `.csv`: a header row of column names, then one architecture per row (RFC 4180: quoted
+ *    fields, a UTF-8 byte-order mark and CRLF line ends are read as such);
  *  - `.json`: an array of row objects, or an object whose property names are the keys and
  *    whose values are row objects (the NAS-Bench-Macro layout). A column name may address a
  *    nested value with dots: `test_acc.0` is the first element of `test_acc`.
@@ -34,6 +34,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { DomainError, hasCode } from '../kernel/domain-error.js';
 import { issueField } from '../kernel/parse.js';
@@ -303,25 +304,38 @@ function readRows(path: string, spec: TableSpec): RawRow[] {
 }
 
 function csvRows(path: string, text: string, spec: TableSpec): RawRow[] {
-  const lines = text.split(/\r?\n/);
-  while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
-  if (lines.length === 0) throw tableError(path, null, 'is empty');
-  const split = (line: string, n: number): string[] => {
-    if (line.includes('"')) throw tableError(path, `line ${n}`, 'quoted fields are not supported: write plain comma-separated values');
-    return line.split(',').map((cell) => cell.trim());
-  };
-  const header = split(lines[0]!, 1);
+  // RFC 4180 through csv-parse: quoted fields (commas, quotes, line breaks inside), a UTF-8
+  // BOM, CRLF or LF line ends. Rows are named by the line they start on.
+  const ends: number[] = [];
+  let records: string[][];
+  try {
+    records = parse(text, {
+      bom: true,
+      trim: true,
+      relax_column_count: true,
+      on_record: (record: string[], context: { lines: number }) => {
+        ends.push(context.lines);
+        return record;
+      },
+    });
+  } catch (error) {
+    throw tableError(path, null, `is not valid CSV: ${(error as Error).message}`);
+  }
+  const blank = (record: readonly string[]): boolean => record.length === 1 && record[0] === '';
+  while (records.length > 0 && blank(records[records.length - 1]!)) records.pop();
+  if (records.length === 0) throw tableError(path, null, 'is empty');
+  const lineOf = (i: number): string => `line ${i === 0 ? 1 : ends[i - 1]! + 1}`;
+  const header = records[0]!;
   const keyColumn = spec.columns.key ?? throwSpec('columns.key', 'a CSV table needs its key column named');
   const required = [keyColumn, ...spec.columns.accuracy, spec.columns.flops, spec.columns.params].filter((c): c is string => c !== undefined);
   for (const column of required) {
     if (!header.includes(column)) throw tableError(path, 'line 1 (header)', `has no column '${column}' (columns: ${header.join(', ')})`);
   }
   const index = new Map(header.map((name, i) => [name, i]));
-  return lines.slice(1).map((line, i) => {
-    const n = i + 2;
-    const cells = split(line, n);
-    if (cells.length !== header.length) throw tableError(path, `line ${n}`, `has ${cells.length} fields, the header has ${header.length}`);
-    return { label: `line ${n}`, key: cells[index.get(keyColumn)!], value: (column) => cells[index.get(column)!] };
+  return records.slice(1).map((cells, i) => {
+    const label = lineOf(i + 1);
+    if (cells.length !== header.length) throw tableError(path, label, `has ${cells.length} fields, the header has ${header.length}`);
+    return { label, key: cells[index.get(keyColumn)!], value: (column) => cells[index.get(column)!] };
   });
 }
 

@@ -98,8 +98,30 @@ describe('generic tables (CSV and JSON with a spec)', () => {
     rejects(() => loadTable(tempFile('.csv', csvOf(rows)), tinySpec), 'line 7', 'duplicate key');
   });
 
-  it('refuses quoted CSV fields and rows with the wrong number of fields', () => {
-    rejects(() => loadTable(tempFile('.csv', csvOf(tinyRows()).replace('k3-k5', '"k3-k5"')), tinySpec), 'line 7', 'quoted fields');
+  it('reads quoted CSV fields: commas, doubled quotes and line breaks inside them', () => {
+    const rows = tinyRows().map((r, i) => ({ ...r, note: i === 1 ? '"bigger, ""wider""\nand deeper"' : 'plain' }));
+    const csv = csvOf(rows).replace('k3-k5', '"k3-k5"').replace('flops,note', '"flops","note"');
+    const table = loadTable(tempFile('.csv', csv), tinySpec);
+    assert.equal(table.key([1, 2]), 'k3-k5');
+    assert.equal(table.truth([1, 2]), (88 + 89) / 2);
+    assert.equal(table.truth([0, 1]), (83 + 84) / 2, 'the row with the multi-line field');
+    assert.equal(table.truth([0, 2]), (86 + 87) / 2, 'the row after it');
+    // a row after a quoted line break is named by the line it starts on
+    const broken = csvOf(rows.map((r) => (r.arch === 'k3-k5' ? { ...r, run2: 'n/a' } : r)));
+    rejects(() => loadTable(tempFile('.csv', broken), tinySpec), 'line 8', "column 'run2' is not a number");
+  });
+
+  it('reads a UTF-8 byte-order mark and CRLF line ends', () => {
+    // the header's first field quoted, so the mark is not mistaken for part of an unquoted name
+    const csv = '\ufeff' + csvOf(tinyRows()).replace('arch', '"arch"').replaceAll('\n', '\r\n');
+    const table = loadTable(tempFile('.csv', csv), tinySpec);
+    assert.equal(table.size, 6);
+    assert.equal(table.key([0, 0]), 'id-id');
+    assert.equal(table.truth([1, 2]), (88 + 89) / 2, 'the last column carries no \\r');
+  });
+
+  it('refuses an unclosed quote and rows with the wrong number of fields', () => {
+    rejects(() => loadTable(tempFile('.csv', csvOf(tinyRows()).replace('k3-k5', '"k3-k5')), tinySpec), null, 'not valid CSV', 'Quote Not Closed');
     rejects(() => loadTable(tempFile('.csv', csvOf(tinyRows()).replace(/\n(id-k3),/, '\n$1,0,')), tinySpec), 'line 3', 'has 5 fields', 'header has 4');
   });
 
