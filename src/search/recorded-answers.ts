@@ -9,19 +9,15 @@ import { isTreeEvent } from '../tree/events.js';
 import { pathKey } from '../tree/store.js';
 import type { FullValidationResult } from './evaluator.js';
 
-export interface RecordedValidation {
+/** An answer as recorded, with the architecture it was given for. */
+export interface RecordedAnswer<T> {
   readonly architecture: Architecture;
-  readonly loss: number;
-}
-
-export interface RecordedCandidate {
-  readonly architecture: Architecture;
-  readonly result: FullValidationResult;
+  readonly answer: T;
 }
 
 export class RecordedAnswers {
-  private readonly byEvaluation = new Map<number, RecordedValidation>();
-  private readonly byCandidate = new Map<number, RecordedCandidate>();
+  private readonly byEvaluation = new Map<number, RecordedAnswer<number>>();
+  private readonly byCandidate = new Map<number, RecordedAnswer<FullValidationResult>>();
   private readonly lossesByArchitecture = new Map<string, number[]>();
   private readonly resultByArchitecture = new Map<string, FullValidationResult>();
 
@@ -30,7 +26,7 @@ export class RecordedAnswers {
       if (!isTreeEvent(event)) continue;
       if (event.type === 'ValidationBatchEvaluated') {
         const { evaluation, architecture, loss } = event.data;
-        this.byEvaluation.set(evaluation, { architecture, loss });
+        this.byEvaluation.set(evaluation, { architecture, answer: loss });
         const key = pathKey(architecture);
         const losses = this.lossesByArchitecture.get(key);
         if (losses) losses.push(loss);
@@ -38,7 +34,7 @@ export class RecordedAnswers {
       } else if (event.type === 'CandidateEvaluated') {
         const { candidate, architecture, top1, top5, loss } = event.data;
         const result = { top1, top5, loss };
-        this.byCandidate.set(candidate, { architecture, result });
+        this.byCandidate.set(candidate, { architecture, answer: result });
         const key = pathKey(architecture);
         if (!this.resultByArchitecture.has(key)) this.resultByArchitecture.set(key, result);
       }
@@ -46,12 +42,12 @@ export class RecordedAnswers {
   }
 
   /** The validation batch recorded as evaluation `evaluation`. */
-  validation(evaluation: number): RecordedValidation | undefined {
+  validation(evaluation: number): RecordedAnswer<number> | undefined {
     return this.byEvaluation.get(evaluation);
   }
 
   /** The full validation recorded as candidate `candidate`. */
-  candidate(candidate: number): RecordedCandidate | undefined {
+  candidate(candidate: number): RecordedAnswer<FullValidationResult> | undefined {
     return this.byCandidate.get(candidate);
   }
 

@@ -23,7 +23,7 @@ import type { StrategyName } from './config.js';
 import { invalidEvaluationError, searchExhaustedError, searchReplayError } from './errors.js';
 import type { CandidateEvaluator, FullValidationResult } from './evaluator.js';
 import { rankCandidates, type CandidateResult, type SearchOutcome } from './outcome.js';
-import { RecordedAnswers } from './recorded-answers.js';
+import { RecordedAnswers, type RecordedAnswer } from './recorded-answers.js';
 import { checkSettings, type SearchSettings } from './settings.js';
 
 export type SearchEventType =
@@ -99,18 +99,20 @@ export class SearchSession {
     }
   }
 
-  async validationLoss(architecture: Architecture, evaluation: number): Promise<number> {
+  /** The recorded answer when the record has one (for the same architecture), else the evaluator's. */
+  private async answer<T>(recorded: RecordedAnswer<T> | undefined, architecture: Architecture, question: string, ask: () => Promise<T> | T): Promise<T> {
     this.checkAborted();
-    const rec = this.answers.validation(evaluation);
-    let loss: number;
-    if (rec) {
-      if (!sameArchitecture(rec.architecture, architecture)) {
-        throw searchReplayError(`validation evaluation ${evaluation} was recorded for [${rec.architecture.join(',')}], replay asks for [${architecture.join(',')}]`);
-      }
-      loss = rec.loss;
-    } else {
-      loss = await this.options.evaluator.validationBatchLoss(architecture, evaluation);
+    if (!recorded) return ask();
+    if (!sameArchitecture(recorded.architecture, architecture)) {
+      throw searchReplayError(`${question} was recorded for [${recorded.architecture.join(',')}], the replay asks it for [${architecture.join(',')}]`);
     }
+    return recorded.answer;
+  }
+
+  async validationLoss(architecture: Architecture, evaluation: number): Promise<number> {
+    const loss = await this.answer(this.answers.validation(evaluation), architecture, `validation evaluation ${evaluation}`, () =>
+      this.options.evaluator.validationBatchLoss(architecture, evaluation),
+    );
     if (typeof loss !== 'number' || !Number.isFinite(loss) || loss <= 0) {
       throw invalidEvaluationError(`validation batch loss of [${architecture.join(',')}] must be finite and > 0, got ${String(loss)}`);
     }
@@ -119,17 +121,9 @@ export class SearchSession {
   }
 
   async fullValidation(architecture: Architecture, candidate: number): Promise<FullValidationResult> {
-    this.checkAborted();
-    const rec = this.answers.candidate(candidate);
-    let result: FullValidationResult;
-    if (rec) {
-      if (!sameArchitecture(rec.architecture, architecture)) {
-        throw searchReplayError(`candidate ${candidate} was recorded as [${rec.architecture.join(',')}], replay proposes [${architecture.join(',')}]`);
-      }
-      result = rec.result;
-    } else {
-      result = await this.options.evaluator.fullValidation(architecture, candidate);
-    }
+    const result = await this.answer(this.answers.candidate(candidate), architecture, `the full validation of candidate ${candidate}`, () =>
+      this.options.evaluator.fullValidation(architecture, candidate),
+    );
     const ok = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 100;
     if (!result || !ok(result.top1) || !(result.top5 === null || ok(result.top5)) || typeof result.loss !== 'number' || !Number.isFinite(result.loss)) {
       throw invalidEvaluationError(`full validation of [${architecture.join(',')}] returned an invalid result ${JSON.stringify(result)}`);
