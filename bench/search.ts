@@ -29,6 +29,7 @@ import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { ExperimentProjections } from '../src/experiments/experiment-projections.js';
 import { ExperimentService } from '../src/experiments/experiment-service.js';
+import { strategyNames, type StrategyName } from '../src/search/config.js';
 import { rankCandidates } from '../src/search/outcome.js';
 import { MemoryEventStore } from '../src/tabular/memory-event-store.js';
 import { defaultProxyModel, OracleTrainer } from '../src/tabular/oracle.js';
@@ -39,8 +40,8 @@ import { searchChartSvg } from './search-chart.js';
 import { printTable, writeJson } from './support.js';
 
 const BUDGETS = [20, 50, 100, 200] as const;
-const STRATEGIES = ['hierarchical', 'random', 'evolutionary'] as const;
-type Strategy = (typeof STRATEGIES)[number];
+const STRATEGIES = strategyNames;
+type Strategy = StrategyName;
 const LABELS: Record<Strategy, string> = { hierarchical: 'MCT-NAS', random: 'random', evolutionary: 'evolutionary' };
 const COLORS: Record<Strategy, string> = { hierarchical: '#d62728', random: '#1f77b4', evolutionary: '#2ca02c' };
 const SEEDS = Number(process.env.BENCH_SEEDS ?? 100);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type EventType, eventTypes } from '../events/catalog.js';
 import { hyperparametersSchema } from '../tree/hyperparameters.js';
 import { scheduleSchema } from '../tree/schedule.js';
+import { strategyNameSchema } from '../search/config.js';
 import { parseCheckpoint } from '../events/stored-event.js';
 import { asOfQuery, consistencyQuery, csvEnum, positionQuery, queryInteger, safeText, treePathSchema } from './validation.js';
 
@@ -31,7 +32,7 @@ export const reasonSchema = z.object({ reason: z.string().max(1000).optional() }
 
 export const searchStartSchema = z
   .object({
-    strategy: z.enum(['hierarchical', 'random', 'evolutionary']).optional(),
+    strategy: strategyNameSchema.optional(),
     candidates: z.number().int().positive().max(100_000).optional(),
   })
   .strict();

@@ -3,10 +3,12 @@
  * trainers to this service (a search needs a trainer to evaluate candidates on the supernet).
  * Without one, POST /experiments/:id/search answers 409 (no trainer attached).
  */
+import type { StrategyName } from '../search/config.js';
+
 export const SEARCH_LAUNCHER = Symbol('SearchLauncher');
 
 export interface SearchStartOptions {
-  readonly strategy?: 'hierarchical' | 'random' | 'evolutionary';
+  readonly strategy?: StrategyName;
   /** distinct candidates to evaluate fully (K); default: the experiment's setting */
   readonly candidates?: number;
 }

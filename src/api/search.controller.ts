@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { EventData } from '../events/catalog.js';
 import { EventStore } from '../events/event-store.js';
 import { ExperimentNotFoundError } from '../experiments/experiment-projections.js';
+import { strategyNames } from '../search/config.js';
 import { SearchSpace } from '../search-space/search-space.js';
 import { whatIf } from '../analysis/what-if.js';
 import { AuditQueries } from './audit-queries.js';
@@ -31,7 +32,7 @@ export class SearchController {
   @Post('search')
   @HttpCode(202)
   @ApiExperimentParam()
-  @ApiOperation({ summary: 'Start the architecture search (hierarchical, random or evolutionary) on the attached trainer' })
+  @ApiOperation({ summary: `Start the architecture search (${strategyNames.join(', ')}) on the attached trainer` })
   @ApiBodyFrom(searchStartSchema)
   @ApiResponse({ status: 202, description: '{ experimentId, searchId }: follow it with GET /experiments/{id}/search or the event stream' })
   @ApiErrors(400, 401, 404, 409)

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { strategyNames, strategyNameSchema, type StrategyName } from '../search/config.js';
 
 /** Commander argument parsers that reject bad values with a message naming the rule. */
 export const integer = (min: number) => (text: string): number => {
@@ -13,9 +14,8 @@ export const nonNegative = (text: string): number => {
   return value;
 };
 
-export const strategy = (text: string): 'hierarchical' | 'random' | 'evolutionary' => {
-  if (text !== 'hierarchical' && text !== 'random' && text !== 'evolutionary') {
-    throw new InvalidArgumentError(`must be hierarchical, random or evolutionary, got '${text}'`);
-  }
-  return text;
+export const strategy = (text: string): StrategyName => {
+  const parsed = strategyNameSchema.safeParse(text);
+  if (!parsed.success) throw new InvalidArgumentError(`must be one of ${strategyNames.join(', ')}, got '${text}'`);
+  return parsed.data;
 };

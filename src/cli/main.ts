@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { presetRequest } from '../experiments/presets.js';
+import { strategyNames, type StrategyName } from '../search/config.js';
 import { integer, strategy } from './arguments.js';
 import { runDefaultJob } from './default-job.js';
 import { printOutcome, trainJob } from './jobs.js';
@@ -67,7 +68,7 @@ program
   .option('--strategy <name>', 'search strategy (default: the experiment\'s)', strategy)
   .option('--candidates <k>', 'K candidates fully evaluated (default: the experiment\'s)', integer(1))
   .option('--no-progress', 'no progress bar')
-  .action(async (id: string, flags: { http: boolean; checkpointEvery: number; maxSteps?: number; strategy?: 'hierarchical'; candidates?: number; progress: boolean }) => {
+  .action(async (id: string, flags: { http: boolean; checkpointEvery: number; maxSteps?: number; strategy?: StrategyName; candidates?: number; progress: boolean }) => {
     const running = await startService(config, { http: flags.http });
     try {
       await trainJob(running.runtime.service, config, id, {
@@ -85,9 +86,9 @@ program
 program
   .command('search <experimentId>')
   .description('run another search strategy on a trained experiment (its final checkpoint)')
-  .requiredOption('--strategy <name>', 'hierarchical | random | evolutionary', strategy)
+  .requiredOption('--strategy <name>', strategyNames.join(' | '), strategy)
   .option('--candidates <k>', 'K candidates fully evaluated', integer(1))
-  .action(async (id: string, flags: { strategy: 'hierarchical' | 'random' | 'evolutionary'; candidates?: number }) => {
+  .action(async (id: string, flags: { strategy: StrategyName; candidates?: number }) => {
     const running = await startService(config, { http: false });
     try {
       await searchJob(running.runtime.service, config, id, flags);

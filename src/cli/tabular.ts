@@ -7,19 +7,19 @@
  * HTTP). Ctrl-C stops cleanly; `--resume <id>` continues where it stopped.
  */
 import cliProgress from 'cli-progress';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../database/open-database.js';
 import type { FlopsWindow } from '../tree/flops-window.js';
 import type { Schedule } from '../tree/schedule.js';
 import { createRuntime } from '../runtime.js';
-import { searchConfigOf, type StrategyName } from '../search/config.js';
+import { searchConfigOf, strategyNames, type StrategyName } from '../search/config.js';
 import { AUTHORS_CIFAR_SCHEDULE, createOracleExperiment, runOracleExperiment } from '../tabular/oracle-experiment.js';
 import type { ProxyModel } from '../tabular/oracle.js';
 import { nasBenchMacroPath } from '../tabular/paths.js';
 import { type AccuracyTable, loadNasBenchMacro, loadTable, readTableSpec } from '../tabular/table.js';
 import { requireTree } from '../tree/state.js';
-import { integer, nonNegative } from './arguments.js';
+import { integer, nonNegative, strategy } from './arguments.js';
 import { trainingProgressBar } from './progress.js';
 
 export interface TabularOptions {
@@ -72,8 +72,8 @@ export async function runTabularExperiment(options: TabularOptions, io: TabularI
       }));
     io.print(`experiment   ${experimentId} (${database.kind} at ${database.location})`);
     const { config } = requireTree((await service.projections.current(experimentId)).tree);
-    const { strategy, candidates } = searchConfigOf(config.experiment);
-    const search = { strategy, candidates };
+    const recorded = searchConfigOf(config.experiment);
+    const search = { strategy: recorded.strategy, candidates: recorded.candidates };
     const bars = io.progress ? progressBars(io.progress) : null;
     let run;
     try {
@@ -164,14 +164,12 @@ export function registerTabularCommand(program: Command): Command {
     .option('--seed <n>', 'experiment seed (sampler, search and oracle noise)', integer(0), 0)
     .option('--noise <sigma>', 'relative noise of a one-batch loss', nonNegative, 0.2)
     .option('--validation-noise <points>', 'noise of a full validation, in accuracy points', nonNegative, 0.25)
-    .option('--strategy <name>', 'hierarchical | random | evolutionary', 'hierarchical')
+    .option('--strategy <name>', strategyNames.join(' | '), strategy, 'hierarchical')
     .option('--candidates <k>', 'K, candidates fully evaluated', integer(1), 20)
     .option('--flops-min <n>', 'FLOPs window lower bound (multiply-accumulates)', nonNegative)
     .option('--flops-max <n>', 'FLOPs window upper bound', nonNegative)
     .option('--resume <experimentId>', 'continue an interrupted experiment with its recorded settings')
     .action(async (flags: Record<string, unknown>) => {
-      const strategy = String(flags.strategy);
-      if (!['hierarchical', 'random', 'evolutionary'].includes(strategy)) throw new InvalidArgumentError(`--strategy must be hierarchical, random or evolutionary, got '${strategy}'`);
       const min = flags.flopsMin as number | undefined;
       const max = flags.flopsMax as number | undefined;
       const config = loadConfig(process.env);
@@ -191,7 +189,7 @@ export function registerTabularCommand(program: Command): Command {
             },
             seed: flags.seed as number,
             proxy: { noise: flags.noise as number, validationNoise: flags.validationNoise as number },
-            strategy: strategy as StrategyName,
+            strategy: flags.strategy as StrategyName,
             candidates: flags.candidates as number,
             flopsWindow: min === undefined && max === undefined ? null : { min: min ?? 0, max: max ?? Number.MAX_SAFE_INTEGER },
             resume: (flags.resume as string | undefined) ?? null,

@@ -9,6 +9,7 @@ import type { StoredEvent } from '../../src/events/stored-event.js';
 import type { ExperimentEventStore } from '../../src/experiments/experiment-event-store.js';
 import { ExperimentProjections } from '../../src/experiments/experiment-projections.js';
 import { ExperimentService } from '../../src/experiments/experiment-service.js';
+import { strategyNames } from '../../src/search/config.js';
 import { runSearchOnExperiment } from '../../src/search/search-runner.js';
 import { kendallTau } from '../../src/tabular/kendall.js';
 import { MemoryEventStore } from '../../src/tabular/memory-event-store.js';
@@ -116,7 +117,7 @@ describe('an oracle experiment end to end (in memory)', { skip: !haveMacro && 'b
     const run = async (candidates: number) => {
       const service = memoryService();
       const id = await createOracleExperiment(service, macro!, options);
-      const searches: SearchRequest[] = (['hierarchical', 'random', 'evolutionary'] as const).map((strategy) => ({ strategy, candidates }));
+      const searches: SearchRequest[] = strategyNames.map((strategy) => ({ strategy, candidates }));
       return runOracleExperiment(service, macro!, id, searches);
     };
     const small = await run(4);
