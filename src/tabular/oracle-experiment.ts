@@ -81,7 +81,7 @@ export function oracleExperimentRequest(table: AccuracyTable, options: OracleExp
   const proxy = { ...defaultProxyModel(table), ...options.proxy };
   return {
     name: options.name ?? `${table.name} oracle, seed ${options.seed}`,
-    searchSpace: table.spaceRequest as CreateExperimentRequest['searchSpace'],
+    searchSpace: table.spaceRequest,
     schedule: options.schedule,
     flopsWindow: options.flopsWindow ?? null,
     ...(options.hyperparameters && { hyperparameters: options.hyperparameters }),

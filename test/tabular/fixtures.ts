@@ -21,7 +21,7 @@ export const tinySpace = SearchSpace.fromDefinition(tinyDefinition);
 
 export const tinySpec: TableSpec = {
   name: 'tiny-bench',
-  searchSpace: tinyDefinition as unknown as Record<string, unknown>,
+  searchSpace: tinyDefinition,
   key: { separator: '-', ops: [['id', 'k3'], ['id', 'k3', 'k5']] },
   columns: { key: 'arch', accuracy: ['run1', 'run2'], flops: 'flops' },
 };
