@@ -1,19 +1,22 @@
 /** What a what-if analysis reports (the answer of `POST /experiments/:id/replay`). */
-import type { SpaceModel } from '../tree/space-model.js';
 import type { Hyperparameters } from '../tree/hyperparameters.js';
 import type { Schedule } from '../tree/schedule.js';
+import type { SpaceModel } from '../tree/space-model.js';
 
-export interface WhatIfOptions {
+export interface TreeDiffOptions {
+  /** how many node differences to list (largest first); default 20 */
+  readonly nodeDiffLimit?: number;
+  /** how many top leaves to compare; default 10 */
+  readonly topLeaves?: number;
+}
+
+export interface WhatIfOptions extends TreeDiffOptions {
   readonly hyperparameters?: Partial<Hyperparameters>;
   readonly schedule?: Schedule;
   /** needed to rerun the search (FLOPs window checks, params); without it the search part is skipped */
   readonly space?: SpaceModel;
   /** recorded search to compare with (default: the last hierarchical search in the history) */
   readonly searchId?: string;
-  /** how many node differences to list (largest first); default 20 */
-  readonly nodeDiffLimit?: number;
-  /** how many top leaves to compare; default 10 */
-  readonly topLeaves?: number;
   /** skip the training policy analysis (it costs one tree descent per MCT step) */
   readonly skipPolicyAnalysis?: boolean;
 }

@@ -24,7 +24,8 @@ import type { Hyperparameters } from '../tree/hyperparameters.js';
 import type { SpaceModel } from '../tree/space-model.js';
 import { requireTree, type TreeState } from '../tree/state.js';
 import { pathKey } from '../tree/store.js';
-import type { SearchWhatIf, TreeDiff, UnavailableEvaluation } from './report.js';
+import type { SearchWhatIf, TreeDiffOptions, UnavailableEvaluation } from './report.js';
+import { diffTrees } from './tree-diff.js';
 
 const UNAVAILABLE = 'EvaluationUnavailable';
 
@@ -32,8 +33,8 @@ export interface SearchReplayOptions {
   readonly space: SpaceModel;
   readonly hyperparameters: Hyperparameters;
   readonly searchId?: string;
-  /** compares the trees after the recorded and the rerun search */
-  readonly diff: (recorded: TreeState, alternative: TreeState) => TreeDiff;
+  /** how the trees after the recorded and the rerun search are compared */
+  readonly diff: TreeDiffOptions;
 }
 
 /** Reruns a recorded hierarchical search of `history` from `trained`; null (with a note) when there is none. */
@@ -108,7 +109,7 @@ export async function replaySearch(history: readonly TreeEvent[], trained: TreeS
     },
     sameChoice: recBest && altBest && certain ? pathKey(recBest.architecture) === pathKey(altBest.architecture) : null,
     sameCandidates: recordedPaths.length === altPaths.length && recordedPaths.every((p, i) => pathKey(p) === pathKey(altPaths[i]!)),
-    tree: altAfter ? options.diff(recordedAfter, altAfter) : null,
+    tree: altAfter ? diffTrees(recordedAfter, altAfter, options.diff) : null,
   };
 }
 

@@ -2,10 +2,10 @@
 import { topLeafIds } from '../tree/queries.js';
 import { meanReward, requireTree, type TreeState } from '../tree/state.js';
 import { pathKey, type TreeStore } from '../tree/store.js';
-import type { NodeDiff, TreeDiff } from './report.js';
+import type { NodeDiff, TreeDiff, TreeDiffOptions } from './report.js';
 
 /** Differences between two trees of the same space (walks both tries together). */
-export function diffTrees(a: TreeState, b: TreeState, options: { nodeDiffLimit?: number; topLeaves?: number } = {}): TreeDiff {
+export function diffTrees(a: TreeState, b: TreeState, options: TreeDiffOptions = {}): TreeDiff {
   const ta = requireTree(a).tree;
   const tb = requireTree(b).tree;
   if (ta.numLayers !== tb.numLayers || ta.opCounts.some((c, l) => c !== tb.opCounts[l])) throw new RangeError('the trees are over different spaces');

@@ -25,12 +25,11 @@ export async function whatIf(events: readonly ProjectableEvent[], options: WhatI
   const firstSearch = history.findIndex((e) => e.type === 'SearchStarted');
   const training = replayTraining(firstSearch < 0 ? history : history.slice(0, firstSearch), recorded, { hyperparameters, schedule, samplingChanged }, options.skipPolicyAnalysis ?? false);
   const notes = [...training.notes];
-  const diff = (a: Parameters<typeof diffTrees>[0], b: Parameters<typeof diffTrees>[1]) => diffTrees(a, b, options);
 
   let search: WhatIfReport['search'] = null;
   if (firstSearch >= 0) {
     if (!options.space) notes.push('no search space given: the search was not rerun');
-    else search = await replaySearch(history, training.alternative, { space: options.space, hyperparameters, searchId: options.searchId, diff }, notes);
+    else search = await replaySearch(history, training.alternative, { space: options.space, hyperparameters, searchId: options.searchId, diff: options }, notes);
   }
 
   return {
@@ -42,7 +41,7 @@ export async function whatIf(events: readonly ProjectableEvent[], options: WhatI
       rewardedSteps: training.rewardedSteps,
       ignoredSteps: training.ignoredSteps,
       treeUpdates: training.treeUpdates,
-      tree: diff(training.recorded, training.alternative),
+      tree: diffTrees(training.recorded, training.alternative, options),
       policy: training.policy,
     },
     search,
