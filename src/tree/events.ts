@@ -131,7 +131,6 @@ export type TreeEventType = keyof typeof treeEventSchemas;
 export type TreeEventData<T extends TreeEventType> = z.infer<(typeof treeEventSchemas)[T]>;
 /** An event the tree folds: the discriminated union over `treeEventSchemas`. */
 export type TreeEvent = { [T in TreeEventType]: { readonly type: T; readonly data: TreeEventData<T> } }[TreeEventType];
-export type TreeEventOf<T extends TreeEventType> = Extract<TreeEvent, { type: T }>;
 
 /** An event of another context (leases, checkpoints, lifecycle): counted, otherwise ignored. */
 export interface ForeignEvent {
@@ -148,6 +147,10 @@ export interface EventPosition {
 /** Any event with, when it was read from a store, its position. */
 export type ProjectableEvent = (TreeEvent | ForeignEvent) & EventPosition;
 
+/**
+ * Whether the tree folds `event`, by its type. The payload is taken as the type says: stored
+ * events were validated by the catalogue, whose schemas for these types are the ones above.
+ */
 export function isTreeEvent<E extends { readonly type: string }>(event: E): event is E & TreeEvent {
   return Object.hasOwn(treeEventSchemas, event.type);
 }
