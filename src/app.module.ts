@@ -4,7 +4,7 @@ import { ApiModule } from './api/api.module.js';
 import type { AppConfig } from './config.js';
 import { DatabaseModule } from './database/database.module.js';
 import type { Database } from './database/database.js';
-import { ExperimentsModule } from './experiments/experiments.module.js';
+import { RuntimeModule } from './runtime.module.js';
 import { HealthModule } from './health/health.module.js';
 import { createRuntime, isRuntime, type Runtime } from './runtime.js';
 
@@ -22,7 +22,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ app: config })] }),
         DatabaseModule.forDatabase(runtime.database),
-        ExperimentsModule.forRuntime(runtime),
+        RuntimeModule.forRuntime(runtime),
         HealthModule,
         ApiModule,
       ],

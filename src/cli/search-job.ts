@@ -1,7 +1,7 @@
 import type { AppConfig } from '../config.js';
 import { ExperimentStateError } from '../experiments/errors.js';
 import type { ExperimentService } from '../experiments/experiment-service.js';
-import { runSearchOnExperiment } from '../search/search-runner.js';
+import { runSearchOnExperiment } from '../experiments/search-runner.js';
 import type { StrategyName } from '../search/config.js';
 import { SupernetTrainer } from '../training/supernet-trainer.js';
 import { restoreNewestCheckpoint, TrainingWorker } from '../training/training-worker.js';

@@ -18,7 +18,7 @@ import type { Schedule } from '../tree/schedule.js';
 import type { ExperimentEventStore } from '../experiments/experiment-event-store.js';
 import type { CreateExperimentRequest } from '../experiments/experiment-request.js';
 import type { ExperimentService } from '../experiments/experiment-service.js';
-import { runSearchOnExperiment } from '../search/search-runner.js';
+import { runSearchOnExperiment } from '../experiments/search-runner.js';
 import type { StrategyName } from '../search/config.js';
 import type { CandidateEvaluator } from '../search/evaluator.js';
 import type { SearchOutcome } from '../search/outcome.js';

@@ -1,5 +1,5 @@
 import type { ExperimentService } from '../experiments/experiment-service.js';
-import { runSearchOnExperiment } from '../search/search-runner.js';
+import { runSearchOnExperiment } from '../experiments/search-runner.js';
 import type { StrategyName } from '../search/config.js';
 import type { SearchOutcome } from '../search/outcome.js';
 import type { TreeEventData } from '../tree/events.js';

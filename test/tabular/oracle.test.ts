@@ -10,7 +10,7 @@ import type { ExperimentEventStore } from '../../src/experiments/experiment-even
 import { ExperimentProjections } from '../../src/experiments/experiment-projections.js';
 import { ExperimentService } from '../../src/experiments/experiment-service.js';
 import { strategyNames } from '../../src/search/config.js';
-import { runSearchOnExperiment } from '../../src/search/search-runner.js';
+import { runSearchOnExperiment } from '../../src/experiments/search-runner.js';
 import { kendallTau } from '../../src/tabular/kendall.js';
 import { MemoryEventStore } from '../../src/tabular/memory-event-store.js';
 import { OracleTrainer } from '../../src/tabular/oracle.js';

@@ -9,14 +9,14 @@ import { ExperimentProjections } from '../../src/experiments/experiment-projecti
 import { ExperimentService } from '../../src/experiments/experiment-service.js';
 import { presetSpace } from '../../src/search-space/presets.js';
 import { runHierarchicalSearch } from '../../src/search/hierarchical.js';
-import { runSearchOnExperiment } from '../../src/search/search-runner.js';
+import { runSearchOnExperiment } from '../../src/experiments/search-runner.js';
 import { searchSettings } from '../../src/search/settings.js';
 import type { CandidateEvaluator } from '../../src/search/evaluator.js';
 import type { SearchEvent } from '../../src/search/session.js';
 import { MemoryEventStore } from '../../src/tabular/memory-event-store.js';
 import { testBackends } from '../support/databases.js';
 import { syntheticLoss } from '../tree/helpers.js';
-import { fakeEvaluator } from './fake-evaluator.js';
+import { fakeEvaluator } from '../search/fake-evaluator.js';
 
 const request = {
   name: 'runner-spec',

@@ -21,18 +21,18 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EventData } from '../events/catalog.js';
 import type { StoredEvent } from '../events/stored-event.js';
-import { ExperimentStateError, LeaseConflictError } from '../experiments/errors.js';
-import type { ExperimentEventStore } from '../experiments/experiment-event-store.js';
-import type { ExperimentService } from '../experiments/experiment-service.js';
-import { activeLease } from '../experiments/experiment-status.js';
+import { ExperimentStateError, LeaseConflictError } from './errors.js';
+import type { ExperimentEventStore } from './experiment-event-store.js';
+import type { ExperimentService } from './experiment-service.js';
+import { activeLease } from './experiment-status.js';
 import { totalTrainingSteps } from '../tree/schedule.js';
 import { requireTree, type TreeState } from '../tree/state.js';
-import { searchConfigOf, type StrategyName } from './config.js';
-import type { CandidateEvaluator } from './evaluator.js';
-import type { SearchOutcome } from './outcome.js';
-import { searchStrategy } from './registry.js';
-import type { RunOptions, SearchEvent } from './session.js';
-import { searchSettings, type SearchSettings } from './settings.js';
+import { searchConfigOf, type StrategyName } from '../search/config.js';
+import type { CandidateEvaluator } from '../search/evaluator.js';
+import type { SearchOutcome } from '../search/outcome.js';
+import { searchStrategy } from '../search/registry.js';
+import type { RunOptions, SearchEvent } from '../search/session.js';
+import { searchSettings, type SearchSettings } from '../search/settings.js';
 
 export interface SearchRunOptions {
   /** the lease the caller holds on the experiment */
