@@ -6,6 +6,7 @@
  * difference per step is the recording overhead. Prints a table, writes bench/results/overhead.json.
  *   BENCH_OVERHEAD_STEPS (default 200)
  */
+import { createRuntime } from '../src/runtime.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,8 +25,7 @@ const request = { ...presetRequest('demo'), dataset: { kind: 'fashion-mnist', pe
 const rows = [];
 for (const backend of testBackends) {
   const db = await backend.open();
-  const store = new EventStore(db);
-  const service = new ExperimentService(store, new ExperimentProjections(store));
+  const { service, store } = createRuntime(db);
   const { id } = await service.create(request);
   const experiment = requireTree((await service.projections.current(id)).tree).config.experiment;
 

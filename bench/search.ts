@@ -31,7 +31,7 @@ import { ExperimentProjections } from '../src/experiments/experiment-projections
 import { ExperimentService } from '../src/experiments/experiment-service.js';
 import { strategyNames, type StrategyName } from '../src/search/config.js';
 import { rankCandidates } from '../src/search/outcome.js';
-import { MemoryEventStore } from '../src/tabular/memory-event-store.js';
+import { MemoryEventStore } from '../src/events/memory-event-store.js';
 import { defaultProxyModel, OracleTrainer } from '../src/tabular/oracle.js';
 import { AUTHORS_CIFAR_SCHEDULE, createOracleExperiment, runOracleExperiment } from '../src/tabular/oracle-experiment.js';
 import { nasBenchMacroPath } from '../src/tabular/paths.js';

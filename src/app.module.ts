@@ -13,6 +13,8 @@ export class AppModule {
   /** The HTTP application over a database (a fresh runtime) or an existing runtime (shared with workers). */
   static create(config: AppConfig, databaseOrRuntime: Database | Runtime, providers: Provider[] = []): DynamicModule {
     const runtime = isRuntime(databaseOrRuntime) ? databaseOrRuntime : createRuntime(databaseOrRuntime);
+    // The health checks and the shutdown hook need the database.
+    if (!runtime.database) throw new Error('the HTTP application needs a runtime over a database (createRuntime)');
     return {
       module: AppModule,
       // Global so feature modules (e.g. the API's search controller) see what the caller attaches.

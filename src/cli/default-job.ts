@@ -13,7 +13,7 @@ export const DEFAULT_EXPERIMENT_NAME = 'default: NAS-Bench-Macro x0.25 on Fashio
 export async function runDefaultJob(config: AppConfig): Promise<void> {
   const running = await startService(config);
   const service = running.runtime.service;
-  const existing = (await service.list()).filter((e) => e.name === DEFAULT_EXPERIMENT_NAME).at(-1);
+  const existing = (await running.runtime.index.list()).filter((e) => e.name === DEFAULT_EXPERIMENT_NAME).at(-1);
   const id = existing?.id ?? (await service.create(presetRequest('demo', { name: DEFAULT_EXPERIMENT_NAME }))).id;
   console.log(`${existing ? 'resuming' : 'created'} the default experiment ${id}`);
   console.log(`  watch it: curl ${running.url}/experiments/${id}   tree: curl '${running.url}/experiments/${id}/tree?depth=2&top=5'`);

@@ -103,7 +103,7 @@ program
   .action(async () => {
     const running = await startService(config, { http: false });
     try {
-      for (const e of await running.runtime.service.list()) console.log(`${e.id}  ${e.createdAt.toISOString()}  ${e.name}`);
+      for (const e of await running.runtime.index.list()) console.log(`${e.id}  ${e.createdAt.toISOString()}  ${e.name}`);
     } finally {
       await running.close();
     }

@@ -1,57 +1,13 @@
-import { Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { type Database, type Row, type SqlExecutor, sqlState, toSafeInteger, toXid } from '../database/database.js';
 import { eventCatalog, type EventMetadata, type EventType, validateEvent } from './catalog.js';
 import { type ExpectedVersion, IdempotencyConflictError, VersionConflictError } from './errors.js';
 import { type Checkpoint, checkpointOf, START, type StoredEvent } from './stored-event.js';
-import { WakeSignal } from './wake-signal.js';
+import { type AppendResult, EventFeed, subscribeFeed, type EventFilter, type NewEvent, StreamStore, type StreamRange, type SubscribeOptions } from './stream-store.js';
 
 export const EVENTS_CHANNEL = 'mctnas_events';
 
-export interface NewEvent {
-  readonly type: string;
-  readonly data: unknown;
-  readonly metadata?: Partial<EventMetadata>;
-  /** Unique per stream; a retried append with the same keys writes nothing. */
-  readonly idempotencyKey?: string;
-}
-
-export interface AppendResult {
-  readonly streamId: string;
-  readonly positions: readonly number[];
-  /** Stream version after the append (pass it as the next expected version). */
-  readonly version: number;
-  /** True when every event already existed (an idempotent retry): nothing was written. */
-  readonly duplicate: boolean;
-}
-
-export interface EventFilter {
-  readonly streamId?: string;
-  readonly types?: readonly EventType[];
-}
-
-export interface StreamRange {
-  readonly fromVersion?: number;
-  readonly toVersion?: number;
-  /** only events after this global position */
-  readonly afterPosition?: number;
-  /** only events at or before this global position (as-of reads) */
-  readonly toPosition?: number;
-  readonly types?: readonly EventType[];
-  readonly limit?: number;
-}
-
-export interface SubscribeOptions<T> {
-  readonly filter?: EventFilter;
-  /** Rows fetched per query; also the most events held in memory at once. */
-  readonly batchSize?: number;
-  /** Polling fallback when no NOTIFY arrives (e.g. an unrelated transaction held back xmin). */
-  readonly pollIntervalMs?: number;
-  /**
-   * Processes each event before the next is read; the observable emits its result. Awaiting
-   * here is the backpressure: a slow consumer slows reading instead of growing a buffer.
-   */
-  readonly handle?: (event: StoredEvent) => T | Promise<T>;
-}
+export type { AppendResult, EventFilter, NewEvent, StreamRange, SubscribeOptions } from './stream-store.js';
 
 const SELECT_COLUMNS = `position, stream_id, stream_version, type, schema_version, data, metadata, idempotency_key, transaction_id::text AS transaction_id, created_at`;
 
@@ -63,15 +19,17 @@ const SELECT_COLUMNS = `position, stream_id, stream_version, type, schema_versio
  *    is older than every transaction still running (pg_snapshot_xmin);
  *  - subscribe: catch-up then live, NOTIFY as the wake-up and the gap-safe query as the truth.
  */
-export class EventStore {
+export class EventStore extends StreamStore implements EventFeed {
   /** events appended by this process since it last refreshed the planner statistics */
   private appendedSinceAnalyze = 0;
   private analyzing: Promise<unknown> | null = null;
 
   constructor(
-    readonly database: Database,
+    private readonly database: Database,
     private readonly defaultMetadata: Partial<EventMetadata> = {},
-  ) {}
+  ) {
+    super();
+  }
 
   async append(streamId: string, expected: ExpectedVersion, events: readonly NewEvent[]): Promise<AppendResult> {
     // Validate before opening a transaction: a bad event writes nothing and costs no round trip.
@@ -160,45 +118,7 @@ export class EventStore {
   }
 
   subscribe<T = StoredEvent>(from: Checkpoint = START, options: SubscribeOptions<T> = {}): Observable<T> {
-    const batchSize = options.batchSize ?? 500;
-    const pollIntervalMs = options.pollIntervalMs ?? 1000;
-    return new Observable<T>((subscriber) => {
-      const wake = new WakeSignal();
-      let closed = false;
-      let unlisten: (() => Promise<void>) | null = null;
-      const run = async () => {
-        unlisten = await this.database.listen(EVENTS_CHANNEL, () => wake.fire());
-        if (closed) return;
-        let checkpoint = from;
-        while (!closed) {
-          wake.reset();
-          const page = await this.readAll(checkpoint, batchSize, options.filter);
-          for (const event of page) {
-            if (closed) return;
-            const result = options.handle ? await options.handle(event) : (event as unknown as T);
-            if (closed) return;
-            subscriber.next(result);
-            checkpoint = checkpointOf(event);
-          }
-          if (page.length < batchSize) await wake.wait(pollIntervalMs);
-        }
-      };
-      run().then(
-        () => undefined,
-        (error: unknown) => {
-          if (!closed) subscriber.error(error);
-        },
-      ).finally(() => {
-        if (closed) void unlisten?.();
-      });
-      return () => {
-        closed = true;
-        wake.fire();
-        const release = unlisten;
-        unlisten = null;
-        void release?.();
-      };
-    });
+    return subscribeFeed(this, from, options);
   }
 
   /** The checkpoint of the newest event a gap-safe reader could see now (START if none). */
@@ -209,6 +129,28 @@ export class EventStore {
         ORDER BY transaction_id DESC, position DESC LIMIT 1`,
     );
     return rows.length === 0 ? START : checkpointOf(toCheckpointRow(rows[0]!));
+  }
+
+  async headPosition(): Promise<number> {
+    const [row] = await this.database.query(`SELECT coalesce(max(position), 0) AS head FROM events`);
+    return toSafeInteger(row!.head, 'events.position');
+  }
+
+  async hasPosition(position: number): Promise<boolean> {
+    const [row] = await this.database.query<{ reached: boolean }>(`SELECT EXISTS (SELECT 1 FROM events WHERE position >= $1) AS reached`, [position]);
+    return row!.reached === true;
+  }
+
+  async countAfter(checkpoint: Checkpoint): Promise<number> {
+    const [row] = await this.database.query(`SELECT count(*) AS n FROM events WHERE (transaction_id, position) > ($1::xid8, $2::bigint)`, [
+      checkpoint.transactionId,
+      checkpoint.position,
+    ]);
+    return Number(row!.n);
+  }
+
+  onAppend(listener: () => void): Promise<() => Promise<void>> {
+    return this.database.listen(EVENTS_CHANNEL, () => listener());
   }
 
   async loadProjectionCheckpoint(name: string, executor: SqlExecutor = this.database): Promise<Checkpoint> {

@@ -1,13 +1,13 @@
-import type { SqlExecutor } from '../database/database.js';
-import { toSafeInteger } from '../database/database.js';
+import { LRUCache } from 'lru-cache';
 import { SerialQueue } from '../database/serial-queue.js';
 import { DomainError } from '../kernel/domain-error.js';
 import type { StoredEvent } from '../events/stored-event.js';
 import { TreeProjector } from '../tree/evolve.js';
 import { deserialize, serialize } from '../tree/snapshot.js';
 import { initialTreeState, type TreeState } from '../tree/state.js';
-import type { ExperimentEventStore } from './experiment-event-store.js';
-import { evolveStatus, type ExperimentStatus, initialStatus } from './experiment-status.js';
+import type { StreamStore } from '../events/stream-store.js';
+import { evolveStatus, type ExperimentStatus, initialStatus, isCurrentStatus } from './experiment-status.js';
+import type { ProjectionSnapshots } from './ports.js';
 
 /** An experiment's projections at one stream version. */
 export interface ExperimentView {
@@ -27,6 +27,8 @@ export class ExperimentNotFoundError extends DomainError {
 }
 
 export interface ProjectionOptions {
+  /** where snapshots are kept; none: every cold read replays from event 0 */
+  readonly snapshots?: ProjectionSnapshots | null;
   /** write a snapshot when this many events were applied since the last one */
   readonly snapshotEvery?: number;
   /** events read per query while catching up */
@@ -46,24 +48,25 @@ interface Live {
 }
 
 /**
- * Keeps each experiment's tree and status projections in memory, caught up from the event
- * store on every read, with snapshots in `projection_snapshots` as a pure cache: deleting them
- * gives the same state (rebuilt from event 0). Reads as of a past position fold from the
- * newest snapshot at or before it.
+ * Keeps each experiment's tree and status projections in memory (the `maxCached` most recently
+ * read), caught up from the event store on every read, with snapshots (the ProjectionSnapshots
+ * port) as a pure cache: deleting them gives the same state (rebuilt from event 0). Reads as
+ * of a past position fold from the newest snapshot at or before it.
  */
 export class ExperimentProjections {
-  private readonly live = new Map<string, Live>();
+  private readonly live: LRUCache<string, Live>;
+  private readonly snapshots: ProjectionSnapshots | null;
   private readonly snapshotEvery: number;
   private readonly pageSize: number;
-  private readonly maxCached: number;
 
   constructor(
-    private readonly store: ExperimentEventStore,
+    private readonly store: StreamStore,
     options: ProjectionOptions = {},
   ) {
     this.snapshotEvery = options.snapshotEvery ?? 20_000;
     this.pageSize = options.pageSize ?? 10_000;
-    this.maxCached = options.maxCached ?? 16;
+    this.snapshots = options.snapshots ?? null;
+    this.live = new LRUCache<string, Live>({ max: options.maxCached ?? 16 });
   }
 
   /**
@@ -127,12 +130,7 @@ export class ExperimentProjections {
 
   private async liveFor(id: string): Promise<Live> {
     let live = this.live.get(id);
-    if (live) {
-      // LRU: re-insert to mark as most recently used.
-      this.live.delete(id);
-      this.live.set(id, live);
-      return live;
-    }
+    if (live) return live;
     const snapshot = await this.loadSnapshot(id, Number.MAX_SAFE_INTEGER);
     live = this.live.get(id);
     if (live) return live;
@@ -146,7 +144,6 @@ export class ExperimentProjections {
       queue: new SerialQueue(),
     };
     this.live.set(id, live);
-    while (this.live.size > this.maxCached) this.live.delete(this.live.keys().next().value!);
     return live;
   }
 
@@ -156,8 +153,7 @@ export class ExperimentProjections {
       for (const event of page) this.applyLive(live, event);
       if (page.length < this.pageSize) break;
     }
-    const database = this.store.database;
-    if (database && live.version - live.snapshotVersion >= this.snapshotEvery) await this.saveSnapshot(live, database);
+    if (this.snapshots && live.version - live.snapshotVersion >= this.snapshotEvery) await this.saveSnapshot(live, this.snapshots);
   }
 
   private applyLive(live: Live, event: StoredEvent): void {
@@ -170,32 +166,19 @@ export class ExperimentProjections {
     live.position = event.position;
   }
 
-  private async saveSnapshot(live: Live, executor: SqlExecutor): Promise<void> {
-    const tree = serialize(live.projector.view());
-    await executor.query(
-      `INSERT INTO projection_snapshots (stream_id, stream_version, position, tree, status) VALUES ($1, $2, $3, $4, $5::jsonb)
-       ON CONFLICT (stream_id, stream_version) DO NOTHING`,
-      [live.id, live.version, live.position, tree, JSON.stringify(live.status)],
-    );
+  private async saveSnapshot(live: Live, snapshots: ProjectionSnapshots): Promise<void> {
+    await snapshots.save({ streamId: live.id, version: live.version, position: live.position, tree: serialize(live.projector.view()), status: live.status });
     live.snapshotVersion = live.version;
   }
 
   private async loadSnapshot(id: string, atOrBefore: number): Promise<{ tree: TreeState; status: ExperimentStatus; version: number; position: number } | null> {
-    if (!this.store.database) return null;
-    const rows = await this.store.database.query(
-      `SELECT stream_version, position, tree, status FROM projection_snapshots
-        WHERE stream_id = $1 AND position <= $2 ORDER BY stream_version DESC LIMIT 1`,
-      [id, atOrBefore],
-    );
-    const row = rows[0];
-    if (!row) return null;
+    if (!this.snapshots) return null;
+    const snapshot = await this.snapshots.load(id, atOrBefore);
+    if (!snapshot) return null;
     try {
-      return {
-        tree: deserialize(row.tree as Uint8Array),
-        status: (typeof row.status === 'string' ? JSON.parse(row.status) : row.status) as ExperimentStatus,
-        version: toSafeInteger(row.stream_version, 'projection_snapshots.stream_version'),
-        position: toSafeInteger(row.position, 'projection_snapshots.position'),
-      };
+      // A status of an older shape lacks fields this version derives: replay instead.
+      if (!isCurrentStatus(snapshot.status)) return null;
+      return { tree: deserialize(snapshot.tree), status: snapshot.status, version: snapshot.version, position: snapshot.position };
     } catch {
       // A snapshot is only a cache: an unreadable one (e.g. an older format) means replaying from event 0.
       return null;

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { DomainEvent, EventData, EventMetadata } from '../events/catalog.js';
 import { IdempotencyConflictError, VersionConflictError } from '../events/errors.js';
-import type { AppendResult, EventStore, NewEvent } from '../events/event-store.js';
+import type { AppendResult, NewEvent } from '../events/stream-store.js';
 import { SearchSpace } from '../search-space/search-space.js';
 import { assertValidLoss, decideReward } from '../tree/reward.js';
 import { phaseChangeAt, sampleArchitecture } from '../tree/sampling.js';
 import { totalTrainingSteps } from '../tree/schedule.js';
 import { requireTree } from '../tree/state.js';
 import { ExperimentStateError, LeaseConflictError, StepOrderError } from './errors.js';
-import type { ExperimentEventStore } from './experiment-event-store.js';
+import type { EventFeed, StreamStore } from '../events/stream-store.js';
 import type { ExperimentProjections, ExperimentView } from './experiment-projections.js';
 import { toExperimentCreated } from './experiment-request.js';
 import { activeLease, type Lease } from './experiment-status.js';
@@ -52,7 +52,7 @@ const MAX_ATTEMPTS = 5;
  * Step events carry idempotency keys (`step:<t>:sample|reward|visits`) so a retried command
  * after an ambiguous commit never records a step twice.
  */
-export class ExperimentService<S extends ExperimentEventStore = EventStore> {
+export class ExperimentService<S extends StreamStore = StreamStore & EventFeed> {
   private readonly spaces = new Map<string, SearchSpace>();
 
   constructor(
@@ -66,14 +66,6 @@ export class ExperimentService<S extends ExperimentEventStore = EventStore> {
     const id = options.id ?? `exp-${randomUUID()}`;
     const appended = await this.store.append(id, 'no-stream', [{ type: 'ExperimentCreated', data, metadata: { workerId: options.workerId ?? null } }]);
     return { id, position: appended.positions[0]! };
-  }
-
-  /** Needs the SQL store: the experiment list is an index query. */
-  async list(this: ExperimentService<EventStore>): Promise<{ id: string; name: string; position: number; createdAt: Date }[]> {
-    const rows = await this.store.database.query(
-      `SELECT stream_id, data->>'name' AS name, position, created_at FROM events WHERE type = 'ExperimentCreated' ORDER BY position`,
-    );
-    return rows.map((r) => ({ id: String(r.stream_id), name: String(r.name), position: Number(r.position), createdAt: new Date(String(r.created_at)) }));
   }
 
   /** The search space of an experiment (cached; spaces are immutable once created). */

@@ -1,6 +1,9 @@
 /**
- * The experiment's operational status — lifecycle, lease, backend, checkpoints — as a pure
- * projection of its events, alongside the tree projection (src/tree). Pure: no frameworks.
+ * The experiment's operational status — lifecycle, lease, backend, checkpoints, search
+ * summaries — as a pure projection of its events, alongside the tree projection (src/tree).
+ * Whether a lease is held (`activeLease`) and what each search did (`searchSummaries`) are
+ * derived here once; the service, the HTTP edge and the metrics read them from here.
+ * Pure: no frameworks.
  */
 import type { DomainEvent, EventData } from '../events/catalog.js';
 import type { Phase } from '../tree/schedule.js';
@@ -14,6 +17,26 @@ export interface Lease {
   readonly ttlMs: number;
 }
 
+/** What one search did, up to the view's position. */
+export interface SearchSummary {
+  readonly searchId: string;
+  /** position of its SearchStarted */
+  readonly position: number;
+  readonly strategy: string;
+  readonly candidates: number;
+  readonly topK: number;
+  readonly referenceLoss: number;
+  readonly flopsWindow: unknown;
+  readonly validationBatchEvaluations: number;
+  /** removed candidates by reason */
+  readonly removed: Readonly<Record<string, number>>;
+  readonly evaluations: readonly (EventData<'CandidateEvaluated'> & { position: number })[];
+  readonly result: (EventData<'SearchCompleted'> & { position: number }) | null;
+}
+
+/** An event as the status projection folds it: its type, payload and global position. */
+export type StatusEvent = DomainEvent & { readonly position: number };
+
 export interface ExperimentStatus {
   readonly name: string | null;
   readonly lifecycle: Lifecycle;
@@ -25,6 +48,7 @@ export interface ExperimentStatus {
   readonly failure: string | null;
   readonly searches: readonly string[];
   readonly completedSearch: EventData<'SearchCompleted'> | null;
+  readonly searchSummaries: readonly SearchSummary[];
 }
 
 export const initialStatus: ExperimentStatus = Object.freeze({
@@ -38,9 +62,15 @@ export const initialStatus: ExperimentStatus = Object.freeze({
   failure: null,
   searches: [],
   completedSearch: null,
+  searchSummaries: [],
 });
 
-export function evolveStatus(status: ExperimentStatus, event: DomainEvent): ExperimentStatus {
+/** Whether a stored status (a snapshot's) has every field of this version's status. */
+export function isCurrentStatus(value: unknown): value is ExperimentStatus {
+  return value !== null && typeof value === 'object' && Object.keys(initialStatus).every((key) => key in value);
+}
+
+export function evolveStatus(status: ExperimentStatus, event: StatusEvent): ExperimentStatus {
   switch (event.type) {
     case 'ExperimentCreated':
       return { ...status, name: event.data.name };
@@ -59,10 +89,31 @@ export function evolveStatus(status: ExperimentStatus, event: DomainEvent): Expe
     case 'WorkerLeaseReleased':
     case 'WorkerLeaseExpired':
       return status.lease?.leaseId === event.data.leaseId ? { ...status, lease: null } : status;
-    case 'SearchStarted':
-      return { ...status, searches: [...status.searches, event.data.searchId] };
+    case 'SearchStarted': {
+      const d = event.data;
+      const summary: SearchSummary = {
+        searchId: d.searchId,
+        position: event.position,
+        strategy: d.strategy,
+        candidates: d.candidates,
+        topK: d.topK,
+        referenceLoss: d.referenceLoss,
+        flopsWindow: d.flopsWindow,
+        validationBatchEvaluations: 0,
+        removed: {},
+        evaluations: [],
+        result: null,
+      };
+      return { ...status, searches: [...status.searches, d.searchId], searchSummaries: [...status.searchSummaries, summary] };
+    }
+    case 'ValidationBatchEvaluated':
+      return updateSearch(status, event.data.searchId, (s) => ({ ...s, validationBatchEvaluations: s.validationBatchEvaluations + 1 }));
+    case 'CandidateRemoved':
+      return updateSearch(status, event.data.searchId, (s) => ({ ...s, removed: { ...s.removed, [event.data.reason]: (s.removed[event.data.reason] ?? 0) + 1 } }));
+    case 'CandidateEvaluated':
+      return updateSearch(status, event.data.searchId, (s) => ({ ...s, evaluations: [...s.evaluations, { ...event.data, position: event.position }] }));
     case 'SearchCompleted':
-      return { ...status, completedSearch: event.data };
+      return updateSearch({ ...status, completedSearch: event.data }, event.data.searchId, (s) => ({ ...s, result: { ...event.data, position: event.position } }));
     case 'ExperimentPaused':
       return { ...status, lifecycle: 'paused', pausedReason: event.data.reason };
     case 'ExperimentResumed':
@@ -77,6 +128,20 @@ export function evolveStatus(status: ExperimentStatus, event: DomainEvent): Expe
 }
 
 /** The lease in force at `now`, or null when none is held or it has expired. */
-export function activeLease(status: ExperimentStatus, now: Date): Lease | null {
+export function activeLease(status: Pick<ExperimentStatus, 'lease'>, now: Date): Lease | null {
   return status.lease && Date.parse(status.lease.expiresAt) > now.getTime() ? status.lease : null;
+}
+
+/** The status with one search's summary replaced (unchanged when the search never started). */
+function updateSearch(status: ExperimentStatus, searchId: string, update: (summary: SearchSummary) => SearchSummary): ExperimentStatus {
+  const i = status.searchSummaries.findIndex((s) => s.searchId === searchId);
+  if (i < 0) return status;
+  const searchSummaries = [...status.searchSummaries];
+  searchSummaries[i] = update(searchSummaries[i]!);
+  return { ...status, searchSummaries };
+}
+
+/** The lease the status projection holds after `events` (e.g. an index's lease-deciding events). */
+export function leaseFromEvents(events: readonly StatusEvent[]): Lease | null {
+  return events.reduce(evolveStatus, initialStatus).lease;
 }

@@ -22,7 +22,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EventData } from '../events/catalog.js';
 import type { StoredEvent } from '../events/stored-event.js';
 import { ExperimentStateError, LeaseConflictError } from './errors.js';
-import type { ExperimentEventStore } from './experiment-event-store.js';
+import type { StreamStore } from '../events/stream-store.js';
 import type { ExperimentService } from './experiment-service.js';
 import { activeLease } from './experiment-status.js';
 import { totalTrainingSteps } from '../tree/schedule.js';
@@ -48,7 +48,7 @@ export interface SearchRunOptions {
 }
 
 export async function runSearchOnExperiment(
-  service: ExperimentService<ExperimentEventStore>,
+  service: ExperimentService<StreamStore>,
   experimentId: string,
   options: SearchRunOptions,
 ): Promise<SearchOutcome> {
@@ -114,7 +114,7 @@ export async function runSearchOnExperiment(
 
 /** The stored events of search `searchId` (by their keys, in order) and where it started. */
 async function storedSearch(
-  service: ExperimentService<ExperimentEventStore>,
+  service: ExperimentService<StreamStore>,
   experimentId: string,
   searchId: string,
 ): Promise<{ started: EventData<'SearchStarted'>; position: number; events: StoredEvent[] }> {

@@ -15,9 +15,10 @@ import type { TreeEventData } from '../tree/events.js';
 import type { FlopsWindow } from '../tree/flops-window.js';
 import type { Hyperparameters } from '../tree/hyperparameters.js';
 import type { Schedule } from '../tree/schedule.js';
-import type { ExperimentEventStore } from '../experiments/experiment-event-store.js';
+import type { StreamStore } from '../events/stream-store.js';
 import type { CreateExperimentRequest } from '../experiments/experiment-request.js';
 import type { ExperimentService } from '../experiments/experiment-service.js';
+import { HeldLease } from '../experiments/held-lease.js';
 import { runSearchOnExperiment } from '../experiments/search-runner.js';
 import type { StrategyName } from '../search/config.js';
 import type { CandidateEvaluator } from '../search/evaluator.js';
@@ -94,7 +95,7 @@ export function oracleExperimentRequest(table: AccuracyTable, options: OracleExp
 }
 
 export async function createOracleExperiment(
-  service: ExperimentService<ExperimentEventStore>,
+  service: ExperimentService<StreamStore>,
   table: AccuracyTable,
   options: OracleExperimentOptions,
 ): Promise<string> {
@@ -116,7 +117,7 @@ export function oracleFor(table: AccuracyTable, created: TreeEventData<'Experime
 
 /** Trains (or finishes training) experiment `experimentId` with the oracle, then runs `searches` in order. */
 export async function runOracleExperiment(
-  service: ExperimentService<ExperimentEventStore>,
+  service: ExperimentService<StreamStore>,
   table: AccuracyTable,
   experimentId: string,
   searches: readonly SearchRequest[],
@@ -125,17 +126,8 @@ export async function runOracleExperiment(
   const created = requireTree((await service.projections.current(experimentId)).tree).config.experiment;
   const oracle = oracleFor(table, created);
   const ttl = hooks.leaseTtlMs ?? 30_000;
-  const lease = await service.acquireLease(experimentId, hooks.workerId ?? 'tabular-oracle', ttl);
-  let heartbeatFailure: unknown = null;
-  const heartbeat = setInterval(() => {
-    service.heartbeat(experimentId, lease.leaseId).catch((error: unknown) => {
-      heartbeatFailure = error;
-    });
-  }, Math.max(100, Math.floor(ttl / 3)));
-  heartbeat.unref();
-  const checkLease = () => {
-    if (heartbeatFailure) throw heartbeatFailure;
-  };
+  const lease = await HeldLease.acquire(service, experimentId, hooks.workerId ?? 'tabular-oracle', ttl);
+  const checkLease = () => lease.check();
   try {
     // Recorded like a real trainer's backend, so the audit trail says the losses came from a table.
     await service.append(experimentId, [
@@ -172,13 +164,12 @@ export async function runOracleExperiment(
         }),
       );
     }
-    await service.releaseLease(experimentId, lease.leaseId);
+    await lease.release();
     await service.complete(experimentId, trainingSteps);
     return { experimentId, oracle, trainingSteps, trainedTree, treeKendallTau: treeKendallTau(trainedTree, table), searches: outcomes };
   } finally {
-    clearInterval(heartbeat);
     // After a failure or an interruption: free the experiment for the next run (a no-op once released).
-    await service.releaseLease(experimentId, lease.leaseId).catch(() => undefined);
+    await lease.release().catch(() => undefined);
   }
 }
 
@@ -196,7 +187,7 @@ export function treeKendallTau(state: TreeState, table: AccuracyTable): { tau: n
 }
 
 /** The tree just before the search phase began (the current tree while there is none). */
-async function treeAfterTraining(service: ExperimentService<ExperimentEventStore>, experimentId: string): Promise<TreeState> {
+async function treeAfterTraining(service: ExperimentService<StreamStore>, experimentId: string): Promise<TreeState> {
   const phases = await service.store.readStream(experimentId, { types: ['PhaseChanged'] });
   const search = phases.find((e) => e.type === 'PhaseChanged' && e.data.to === 'search');
   return search ? (await service.projections.at(experimentId, search.position - 1)).tree : (await service.projections.current(experimentId)).tree;

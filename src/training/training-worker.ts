@@ -5,6 +5,7 @@ import type { StoredEventOf } from '../events/stored-event.js';
 import { ExperimentStateError } from '../experiments/errors.js';
 import type { ExperimentService } from '../experiments/experiment-service.js';
 import type { Lease } from '../experiments/experiment-status.js';
+import { HeldLease } from '../experiments/held-lease.js';
 import { totalTrainingSteps } from '../tree/schedule.js';
 import { requireTree } from '../tree/state.js';
 import { checkpointPath, readVerifiedCheckpoint, writeCheckpointFile } from './checkpoint-files.js';
@@ -85,9 +86,7 @@ export function restoreNewestCheckpoint(
  * any instant leaves the history as if it had never stopped.
  */
 export class TrainingWorker {
-  private lease: Lease | null = null;
-  private heartbeatTimer: NodeJS.Timeout | null = null;
-  private heartbeatFailure: unknown = null;
+  private held: HeldLease | null = null;
 
   constructor(
     private readonly service: ExperimentService,
@@ -111,26 +110,18 @@ export class TrainingWorker {
   /** Acquires the lease (or re-acquires this worker's own, e.g. after a crash) and keeps it alive. */
   async acquire(experimentId: string): Promise<Lease> {
     const ttl = this.options.leaseTtlMs ?? 30_000;
-    this.lease = await this.service.acquireLease(experimentId, this.options.workerId, ttl);
-    this.heartbeatTimer = setInterval(() => {
-      this.service.heartbeat(experimentId, this.lease!.leaseId).catch((error: unknown) => {
-        this.heartbeatFailure = error;
-      });
-    }, Math.max(100, Math.floor(ttl / 3)));
-    this.heartbeatTimer.unref();
-    return this.lease;
+    this.held = await HeldLease.acquire(this.service, experimentId, this.options.workerId, ttl);
+    return this.held.lease;
   }
 
   async stop(experimentId: string): Promise<void> {
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    this.heartbeatTimer = null;
-    if (this.lease) await this.service.releaseLease(experimentId, this.lease.leaseId).catch(() => undefined);
-    this.lease = null;
+    if (this.held) await this.held.release().catch(() => undefined);
+    this.held = null;
   }
 
   get leaseId(): string {
-    if (!this.lease) throw new Error('the worker holds no lease');
-    return this.lease.leaseId;
+    if (!this.held) throw new Error('the worker holds no lease');
+    return this.held.leaseId;
   }
 
   private async restore(experimentId: string): Promise<ResumeReport> {
@@ -246,7 +237,8 @@ export class TrainingWorker {
   }
 
   private assertLeaseHealthy(): void {
-    if (this.heartbeatFailure) throw new Error(`lease heartbeat failed: ${(this.heartbeatFailure as Error).message ?? String(this.heartbeatFailure)}`);
+    const failure = this.held?.heartbeatFailure;
+    if (failure) throw new Error(`lease heartbeat failed: ${(failure as Error).message ?? String(failure)}`);
   }
 }
 

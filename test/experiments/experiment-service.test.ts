@@ -11,6 +11,8 @@ import { withCode } from '../support/errors.js';
 import { fold } from '../../src/tree/evolve.js';
 import { toPlain } from '../../src/tree/state.js';
 import { testBackends } from '../support/databases.js';
+import type { ProjectionSnapshots } from '../../src/experiments/ports.js';
+import { createRuntime } from '../../src/runtime.js';
 
 const request = {
   name: 'spec',
@@ -34,21 +36,20 @@ for (const backend of testBackends) {
   describe(`experiment commands on ${backend.name}`, () => {
     let db: Database;
     let store: EventStore;
+    let snapshots: ProjectionSnapshots;
     let projections: ExperimentProjections;
     let service: ExperimentService;
     const clock = new ManualClock();
     before(async () => {
       db = await backend.open();
-      store = new EventStore(db);
-      projections = new ExperimentProjections(store, { snapshotEvery: 25, pageSize: 40 });
-      service = new ExperimentService(store, projections, clock);
+      ({ store, projections, service, snapshots } = createRuntime(db, { projections: { snapshotEvery: 25, pageSize: 40 }, clock }));
     });
     after(() => db.close());
 
     it('given a bad request, then creation fails naming the field and writes nothing', async () => {
       await assert.rejects(service.create({ ...request, schedule: { stepsPerEpoch: 0 } }), (e: unknown) => e instanceof ExperimentRequestError && e.field.startsWith('schedule'));
       await assert.rejects(service.create({ ...request, hyperparameters: { tau: -1 } }), (e: unknown) => e instanceof ExperimentRequestError && e.field === 'hyperparameters.tau');
-      assert.deepEqual(await service.list(), []);
+      assert.deepEqual(await createRuntime(db).index.list(), []);
     });
 
     it('given an ask/tell loop through all phases, then the live tree equals a rebuild from the events, with and without snapshots, and as of any position', async () => {
@@ -72,9 +73,9 @@ for (const backend of testBackends) {
       assert.deepEqual(toPlain(live.tree), toPlain(rebuilt));
       assert.equal(live.tree.tree!.n[0], 50, 'root visited once per tree-building and MCT step');
 
-      const [snapshots] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM projection_snapshots WHERE stream_id = $1', [id]);
-      assert.ok(Number(snapshots!.n) > 0, 'snapshots were written');
-      const fresh = new ExperimentProjections(store);
+      const [stored] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM projection_snapshots WHERE stream_id = $1', [id]);
+      assert.ok(Number(stored!.n) > 0, 'snapshots were written');
+      const fresh = new ExperimentProjections(store, { snapshots });
       assert.deepEqual(toPlain((await fresh.current(id)).tree), toPlain(rebuilt), 'loading from the newest snapshot gives the same tree');
       await db.query('DELETE FROM projection_snapshots WHERE stream_id = $1', [id]);
       assert.deepEqual(toPlain((await new ExperimentProjections(store).current(id)).tree), toPlain(rebuilt), 'deleting every snapshot gives the same tree');

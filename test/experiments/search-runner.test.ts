@@ -4,7 +4,7 @@ import type { Database } from '../../src/database/database.js';
 import { EventStore } from '../../src/events/event-store.js';
 import type { StoredEvent } from '../../src/events/stored-event.js';
 import { ExperimentStateError, LeaseConflictError } from '../../src/experiments/errors.js';
-import type { ExperimentEventStore } from '../../src/experiments/experiment-event-store.js';
+import type { StreamStore } from '../../src/events/stream-store.js';
 import { ExperimentProjections } from '../../src/experiments/experiment-projections.js';
 import { ExperimentService } from '../../src/experiments/experiment-service.js';
 import { presetSpace } from '../../src/search-space/presets.js';
@@ -13,7 +13,7 @@ import { runSearchOnExperiment } from '../../src/experiments/search-runner.js';
 import { searchSettings } from '../../src/search/settings.js';
 import type { CandidateEvaluator } from '../../src/search/evaluator.js';
 import type { SearchEvent } from '../../src/search/session.js';
-import { MemoryEventStore } from '../../src/tabular/memory-event-store.js';
+import { MemoryEventStore } from '../../src/events/memory-event-store.js';
 import { testBackends } from '../support/databases.js';
 import { syntheticLoss } from '../tree/helpers.js';
 import { fakeEvaluator } from '../search/fake-evaluator.js';
@@ -28,7 +28,7 @@ const request = {
 };
 
 /** An experiment trained to the end through ask/tell, with the lease still held. */
-async function trained(service: ExperimentService<ExperimentEventStore>, id: string, workerId = 'w1') {
+async function trained(service: ExperimentService<StreamStore>, id: string, workerId = 'w1') {
   await service.create(request, { id });
   const lease = await service.acquireLease(id, workerId, 600_000);
   const loss = syntheticLoss(1);

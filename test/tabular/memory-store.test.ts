@@ -5,10 +5,10 @@ import type { Database } from '../../src/database/database.js';
 import { IdempotencyConflictError, VersionConflictError } from '../../src/events/errors.js';
 import { EventStore, type NewEvent } from '../../src/events/event-store.js';
 import type { StoredEvent } from '../../src/events/stored-event.js';
-import type { ExperimentEventStore } from '../../src/experiments/experiment-event-store.js';
+import type { StreamStore } from '../../src/events/stream-store.js';
 import { ExperimentProjections } from '../../src/experiments/experiment-projections.js';
 import { ExperimentService } from '../../src/experiments/experiment-service.js';
-import { MemoryEventStore } from '../../src/tabular/memory-event-store.js';
+import { MemoryEventStore } from '../../src/events/memory-event-store.js';
 import { createOracleExperiment, runOracleExperiment } from '../../src/tabular/oracle-experiment.js';
 import { loadNasBenchMacro } from '../../src/tabular/table.js';
 import { testBackends } from '../support/databases.js';
@@ -17,7 +17,7 @@ import { nasBenchMacroJson } from '../support/paths.js';
 const paused = (reason: string, key?: string): NewEvent => ({ type: 'ExperimentPaused', data: { reason }, ...(key && { idempotencyKey: key }) });
 
 /** Runs the same appends and reads on a store; returns every answer (results and error names). */
-async function script(store: ExperimentEventStore): Promise<unknown[]> {
+async function script(store: StreamStore): Promise<unknown[]> {
   const answers: unknown[] = [];
   const attempt = async (work: () => Promise<unknown>) => {
     try {
@@ -38,7 +38,7 @@ async function script(store: ExperimentEventStore): Promise<unknown[]> {
   await attempt(() => store.append('a', 'any', [{ type: 'NoSuchEvent', data: {} }]));
   await attempt(() => store.append('a', 5, [paused('stale')]));
   await attempt(() => store.append('a', 'any', [paused('five'), paused('six')]));
-  const read = async (range?: Parameters<ExperimentEventStore['readStream']>[1]) => (await store.readStream('a', range)).map(comparable);
+  const read = async (range?: Parameters<StreamStore['readStream']>[1]) => (await store.readStream('a', range)).map(comparable);
   await attempt(() => read());
   await attempt(() => read({ fromVersion: 2, limit: 2 }));
   await attempt(() => read({ toVersion: 2 }));
@@ -98,7 +98,7 @@ for (const backend of testBackends) {
       { skip: !existsSync(nasBenchMacroJson) && 'benchmark table not found' },
       async () => {
         const table = loadNasBenchMacro(nasBenchMacroJson);
-        const run = async (store: ExperimentEventStore) => {
+        const run = async (store: StreamStore) => {
           const service = new ExperimentService(store, new ExperimentProjections(store));
           const id = await createOracleExperiment(service, table, { id: 'parity', seed: 5, schedule: { stepsPerEpoch: 10, warmupSteps: 10, treeBuildingSteps: 40, mctSteps: 60 } });
           // A lease long enough that no wall-clock heartbeat lands in the history.

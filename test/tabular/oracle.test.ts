@@ -6,13 +6,13 @@ import { after, before, describe, it } from 'node:test';
 import type { Database } from '../../src/database/database.js';
 import { EventStore } from '../../src/events/event-store.js';
 import type { StoredEvent } from '../../src/events/stored-event.js';
-import type { ExperimentEventStore } from '../../src/experiments/experiment-event-store.js';
+import type { StreamStore } from '../../src/events/stream-store.js';
 import { ExperimentProjections } from '../../src/experiments/experiment-projections.js';
 import { ExperimentService } from '../../src/experiments/experiment-service.js';
 import { strategyNames } from '../../src/search/config.js';
 import { runSearchOnExperiment } from '../../src/experiments/search-runner.js';
 import { kendallTau } from '../../src/tabular/kendall.js';
-import { MemoryEventStore } from '../../src/tabular/memory-event-store.js';
+import { MemoryEventStore } from '../../src/events/memory-event-store.js';
 import { OracleTrainer } from '../../src/tabular/oracle.js';
 import { createOracleExperiment, type OracleExperimentOptions, oracleFor, runOracleExperiment, type SearchRequest } from '../../src/tabular/oracle-experiment.js';
 import { loadNasBenchMacro, loadTable } from '../../src/tabular/table.js';
@@ -163,7 +163,7 @@ for (const backend of testBackends) {
       const searches: SearchRequest[] = [{ strategy: 'hierarchical', candidates: 3 }];
 
       const tabularId = await createOracleExperiment(service, macro!, options);
-      await runOracleExperiment(service as ExperimentService<ExperimentEventStore>, macro!, tabularId, searches);
+      await runOracleExperiment(service as ExperimentService<StreamStore>, macro!, tabularId, searches);
 
       // The real trainer's path: the worker consumes the stream, then the search runs on the same tree.
       const workerId = await createOracleExperiment(service, macro!, options);

@@ -1,3 +1,4 @@
+import { createRuntime } from '../../src/runtime.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,8 +37,7 @@ for (const backend of testBackends) {
     const checkpointDir = mkdtempSync(join(tmpdir(), 'mctnas-ckpt-'));
     before(async () => {
       db = await backend.open();
-      store = new EventStore(db);
-      service = new ExperimentService(store, new ExperimentProjections(store, { snapshotEvery: 30 }));
+      ({ store, service } = createRuntime(db, { projections: { snapshotEvery: 30 } }));
     });
     after(() => db.close());
 

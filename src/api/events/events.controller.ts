@@ -2,10 +2,10 @@ import { Controller, Get, Headers, type MessageEvent, Query, Sse, UseGuards, Use
 import { ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { map, type Observable } from 'rxjs';
 import type { z } from 'zod';
-import { EventStore } from '../../events/event-store.js';
+import { StreamStore } from '../../events/stream-store.js';
 import { START } from '../../events/stored-event.js';
 import { ExperimentNotFoundError } from '../../experiments/experiment-projections.js';
-import { apiEventOf, AuditQueries } from '../shared/audit-queries.js';
+import { apiEventOf, AuditLedger } from '../../experiments/ports.js';
 import { ApiAuthGuard } from '../shared/auth.js';
 import { ExperimentId } from '../shared/experiment-id.decorator.js';
 import { RequestValidationError } from '../shared/errors.js';
@@ -23,10 +23,10 @@ const DEFAULT_PAGE = 100;
 @UseGuards(ApiAuthGuard)
 export class EventsController {
   constructor(
-    private readonly audit: AuditQueries,
+    private readonly audit: AuditLedger,
     private readonly reads: ExperimentReads,
     private readonly live: LiveEvents,
-    private readonly store: EventStore,
+    private readonly store: StreamStore,
   ) {}
 
   @Get()

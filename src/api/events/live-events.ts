@@ -13,7 +13,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Observable, Subject, type Subscriber, type Subscription } from 'rxjs';
 import type { EventType } from '../../events/catalog.js';
-import { EventStore } from '../../events/event-store.js';
+import { EventFeed } from '../../events/stream-store.js';
 import { type Checkpoint, checkpointOf, type StoredEvent } from '../../events/stored-event.js';
 
 const CATCH_UP_PAGE = 500;
@@ -40,7 +40,7 @@ export class LiveEvents implements OnModuleDestroy {
   private readonly clients = new Set<Subscriber<StoredEvent>>();
   private stopped = false;
 
-  constructor(private readonly store: EventStore) {}
+  constructor(private readonly store: EventFeed) {}
 
   /** Every event appended from now on, in gap-safe order, for as long as it is subscribed. */
   live(): Observable<StoredEvent> {

@@ -5,6 +5,8 @@ import type { z } from 'zod';
 import type { ExperimentView } from '../../experiments/experiment-projections.js';
 import { createExperimentRequestSchema, ExperimentRequestError } from '../../experiments/experiment-request.js';
 import { ExperimentService } from '../../experiments/experiment-service.js';
+import { activeLease } from '../../experiments/experiment-status.js';
+import { ExperimentIndex } from '../../experiments/ports.js';
 import { totalTrainingSteps } from '../../tree/schedule.js';
 import { requireTree } from '../../tree/state.js';
 import { ApiAuthGuard } from '../shared/auth.js';
@@ -26,6 +28,7 @@ export class ExperimentsController {
   constructor(
     private readonly service: ExperimentService,
     private readonly reads: ExperimentReads,
+    private readonly index: ExperimentIndex,
   ) {}
 
   @Post()
@@ -55,7 +58,7 @@ export class ExperimentsController {
   @ApiOperation({ summary: 'List experiments; `position` is the newest position in the database' })
   async list(): Promise<{ position: number; experiments: { id: string; name: string; position: number; createdAt: Date }[] }> {
     const position = await this.reads.headPosition();
-    const experiments = (await this.service.list()).filter((e) => e.position <= position);
+    const experiments = (await this.index.list()).filter((e) => e.position <= position);
     return { position, experiments };
   }
 
@@ -130,7 +133,7 @@ export function describeExperiment(view: ExperimentView, now: Date) {
     movingAverageLoss: state.movingAverageLoss,
     backend: status.backend,
     // The lease id is the worker's credential for ask/tell: it is not shown.
-    lease: lease ? { workerId: lease.workerId, expiresAt: lease.expiresAt, ttlMs: lease.ttlMs, active: Date.parse(lease.expiresAt) > now.getTime() } : null,
+    lease: lease ? { workerId: lease.workerId, expiresAt: lease.expiresAt, ttlMs: lease.ttlMs, active: activeLease(status, now) !== null } : null,
     newestCheckpoint: status.checkpoints.at(-1) ?? null,
     checkpoints: status.checkpoints.length,
     pausedReason: status.pausedReason,

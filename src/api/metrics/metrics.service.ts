@@ -1,21 +1,21 @@
 /**
  * Prometheus metrics. Event counts, training steps and delivery lag come from the live hub
  * (so they count appends from every process sharing the database, not just this one); lease
- * state and pipeline lag are read from the database at scrape time.
+ * state (the status projection's fold of the index's lease events) and pipeline lag are read
+ * at scrape time.
  *
  * About "projection lag": the tree projection catches up to the stream head on every read, so
  * a served view is never behind its read. What can lag is the live pipeline (SSE, these
  * counters): `mctnas_live_lag_events` counts committed events it has not delivered yet and
  * `mctnas_event_delivery_lag_seconds` is the time from an event's commit to its delivery.
  */
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
-import { DATABASE } from '../../database/database.module.js';
-import type { Database } from '../../database/database.js';
-import { EventStore } from '../../events/event-store.js';
+import { EventFeed } from '../../events/stream-store.js';
 import { type Checkpoint, checkpointOf, START, type StoredEvent } from '../../events/stored-event.js';
-import { AuditQueries } from '../shared/audit-queries.js';
+import { activeLease, leaseFromEvents } from '../../experiments/experiment-status.js';
+import { ExperimentIndex } from '../../experiments/ports.js';
 import { LiveEvents } from '../events/live-events.js';
 
 /** Window of the steps-per-second gauge. */
@@ -34,9 +34,8 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly live: LiveEvents,
-    private readonly audit: AuditQueries,
-    private readonly store: EventStore,
-    @Inject(DATABASE) private readonly database: Database,
+    private readonly index: ExperimentIndex,
+    private readonly store: EventFeed,
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'mctnas_process_' });
@@ -77,10 +76,10 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
       registers,
       collect: async () => {
         leases.reset();
-        const now = Date.now();
-        for (const lease of await this.audit.leases()) {
-          const held = lease.workerId !== null && lease.expiresAt !== null && Date.parse(lease.expiresAt) > now;
-          leases.set({ experiment: lease.experimentId, worker: held ? lease.workerId! : '' }, held ? 1 : 0);
+        const now = new Date();
+        for (const { experimentId, events } of await this.index.leaseEvents()) {
+          const lease = activeLease({ lease: leaseFromEvents(events) }, now);
+          leases.set({ experiment: experimentId, worker: lease?.workerId ?? '' }, lease ? 1 : 0);
         }
       },
     });
@@ -127,11 +126,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  private async undelivered(): Promise<number> {
-    const [row] = await this.database.query(`SELECT count(*) AS n FROM events WHERE (transaction_id, position) > ($1::xid8, $2::bigint)`, [
-      this.delivered.transactionId,
-      this.delivered.position,
-    ]);
-    return Number(row!.n);
+  private undelivered(): Promise<number> {
+    return this.store.countAfter(this.delivered);
   }
 }

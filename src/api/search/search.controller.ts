@@ -2,12 +2,11 @@ import { Body, Controller, Get, HttpCode, Inject, Optional, Post, Query, UseGuar
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import type { EventData } from '../../events/catalog.js';
-import { EventStore } from '../../events/event-store.js';
+import { StreamStore } from '../../events/stream-store.js';
 import { ExperimentNotFoundError } from '../../experiments/experiment-projections.js';
 import { strategyNames } from '../../search/config.js';
 import { SearchSpace } from '../../search-space/search-space.js';
 import { whatIf } from '../../analysis/what-if.js';
-import { AuditQueries } from '../shared/audit-queries.js';
 import { ApiAuthGuard } from '../shared/auth.js';
 import { ExperimentId } from '../shared/experiment-id.decorator.js';
 import { NoSearchLauncherError, UnprocessableValueError } from '../shared/errors.js';
@@ -25,8 +24,7 @@ import { readQuerySchema, ZodValidationPipe } from '../shared/validation.js';
 export class SearchController {
   constructor(
     private readonly reads: ExperimentReads,
-    private readonly audit: AuditQueries,
-    private readonly store: EventStore,
+    private readonly store: StreamStore,
     @Optional() @Inject(SEARCH_LAUNCHER) private readonly launcher: SearchLauncher | null,
   ) {}
 
@@ -50,8 +48,7 @@ export class SearchController {
   @ApiQueryFrom(readQuerySchema)
   @ApiErrors(400, 404, 409)
   async results(@ExperimentId() id: string, @Query(new ZodValidationPipe(readQuerySchema)) query: z.output<typeof readQuerySchema>) {
-    const view = await this.reads.view(id, query, (v) => ({ position: v.position, version: v.version }));
-    return { experimentId: id, ...view, searches: await this.audit.searches(id, view.position) };
+    return this.reads.view(id, query, (v) => ({ experimentId: id, position: v.position, version: v.version, searches: v.status.searchSummaries }));
   }
 
   @Post('replay')

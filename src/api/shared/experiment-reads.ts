@@ -14,10 +14,8 @@
  * catching up joins the next catch-up, so a burst of N reads costs one event query instead of
  * N serialized ones. Each read still starts its catch-up after it arrived (read-your-writes).
  */
-import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE } from '../../database/database.module.js';
-import type { Database } from '../../database/database.js';
-import { EVENTS_CHANNEL } from '../../events/event-store.js';
+import { Injectable } from '@nestjs/common';
+import { EventFeed } from '../../events/stream-store.js';
 import { WakeSignal } from '../../events/wake-signal.js';
 import { ExperimentProjections, type ExperimentView } from '../../experiments/experiment-projections.js';
 import { PositionNotReachedError } from './errors.js';
@@ -45,7 +43,7 @@ export class ExperimentReads {
 
   constructor(
     private readonly projections: ExperimentProjections,
-    @Inject(DATABASE) private readonly database: Database,
+    private readonly feed: EventFeed,
   ) {}
 
   /**
@@ -65,7 +63,7 @@ export class ExperimentReads {
     if (waitMs <= 0) throw new PositionNotReachedError(position, 0);
     const deadline = Date.now() + waitMs;
     const wake = new WakeSignal();
-    const unlisten = await this.database.listen(EVENTS_CHANNEL, () => wake.fire());
+    const unlisten = await this.feed.onAppend(() => wake.fire());
     try {
       for (;;) {
         const remaining = deadline - Date.now();
@@ -80,14 +78,12 @@ export class ExperimentReads {
   }
 
   /** The newest committed position in the database (0 when empty). */
-  async headPosition(): Promise<number> {
-    const [row] = await this.database.query<{ head: unknown }>(`SELECT coalesce(max(position), 0) AS head FROM events`);
-    return Number(row!.head);
+  headPosition(): Promise<number> {
+    return this.feed.headPosition();
   }
 
-  private async reached(position: number): Promise<boolean> {
-    const [row] = await this.database.query<{ reached: boolean }>(`SELECT EXISTS (SELECT 1 FROM events WHERE position >= $1) AS reached`, [position]);
-    return row!.reached === true;
+  private reached(position: number): Promise<boolean> {
+    return this.feed.hasPosition(position);
   }
 
   private coalesced<T>(id: string, read: (view: ExperimentView) => T): Promise<T> {

@@ -4,6 +4,7 @@
  * among its siblings; plus the top-k leaves, the G table and size figures. Built synchronously
  * on the projection's view (reads are serialized per experiment), as plain data.
  */
+import { LRUCache } from 'lru-cache';
 import type { ExperimentView } from '../../experiments/experiment-projections.js';
 import { trainingProbabilities, type TrainingPolicy } from '../../tree/policy.js';
 import { gTable, nodeAt, topLeaves, treeStats } from '../../tree/queries.js';
@@ -131,21 +132,14 @@ const CACHE_MAX_BYTES = 1 << 20;
  * event instead of one per request.
  */
 export class SnapshotCache {
-  private readonly entries = new Map<string, RenderedSnapshot>();
+  private readonly entries = new LRUCache<string, RenderedSnapshot>({ max: CACHE_ENTRIES });
 
   render(view: ExperimentView, query: SnapshotQuery, extra: Record<string, unknown>): RenderedSnapshot {
     const key = `${view.id}\u0000${view.version}\u0000${JSON.stringify([query.path, query.depth, query.top, query.minVisits, extra])}`;
     const hit = this.entries.get(key);
-    if (hit) {
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-      return hit;
-    }
+    if (hit) return hit;
     const rendered = { json: JSON.stringify({ ...extra, ...treeSnapshot(view, query) }), position: view.position, version: view.version };
-    if (rendered.json.length <= CACHE_MAX_BYTES) {
-      this.entries.set(key, rendered);
-      if (this.entries.size > CACHE_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
-    }
+    if (rendered.json.length <= CACHE_MAX_BYTES) this.entries.set(key, rendered);
     return rendered;
   }
 }

@@ -2,8 +2,8 @@ import { Controller, Get, Param, Query, Res, UseGuards, UseInterceptors } from '
 import type { ServerResponse } from 'node:http';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
+import { AuditLedger } from '../../experiments/ports.js';
 import { gTable, nodeAt, pathError } from '../../tree/queries.js';
-import { AuditQueries } from '../shared/audit-queries.js';
 import { ApiAuthGuard } from '../shared/auth.js';
 import { ExperimentId } from '../shared/experiment-id.decorator.js';
 import { ExperimentReads } from '../shared/experiment-reads.js';
@@ -27,7 +27,7 @@ export class TreeController {
 
   constructor(
     private readonly reads: ExperimentReads,
-    private readonly audit: AuditQueries,
+    private readonly audit: AuditLedger,
   ) {}
 
   @Get('tree')

@@ -3,8 +3,9 @@
  * function `mctnas_append`): the same validation, the same metadata, optimistic concurrency on
  * the stream version, idempotency keys (a retry of identical events writes nothing; a key
  * reused for a different payload or a batch mixing stored and new events is refused), global
- * positions and per-stream versions from 1. It exists so the search-quality benchmark can run
- * thousands of simulated training steps per second; test/tabular/memory-store.test.ts shows
+ * positions and per-stream versions from 1; and the event feed (one transaction per append, so
+ * the global order is the gap-safe order). It exists so the search-quality benchmark can run
+ * thousands of simulated training steps per second, and for the in-memory runtime; test/tabular/memory-store.test.ts shows
  * that the same seed gives the identical event sequence on Postgres.
  *
  * Events are stored as JSON round trips, deep-frozen: readers get what the database would
@@ -12,25 +13,29 @@
  * is atomic because it never awaits.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { eventCatalog, type EventMetadata } from '../events/catalog.js';
-import { type ExpectedVersion, IdempotencyConflictError, VersionConflictError } from '../events/errors.js';
-import { type AppendResult, type NewEvent, prepareEvents, type StreamRange } from '../events/event-store.js';
-import type { StoredEvent } from '../events/stored-event.js';
-import type { ExperimentEventStore } from '../experiments/experiment-event-store.js';
+import type { Observable } from 'rxjs';
+import { eventCatalog, type EventMetadata } from './catalog.js';
+import { type ExpectedVersion, IdempotencyConflictError, VersionConflictError } from './errors.js';
+import { prepareEvents } from './event-store.js';
+import { type Checkpoint, checkpointOf, START, type StoredEvent } from './stored-event.js';
+import { type AppendResult, EventFeed, type EventFilter, type NewEvent, StreamStore, type StreamRange, type SubscribeOptions, subscribeFeed } from './stream-store.js';
 
 interface Stream {
   readonly events: StoredEvent[];
   readonly byKey: Map<string, StoredEvent>;
 }
 
-export class MemoryEventStore implements ExperimentEventStore {
-  /** No SQL behind this store (see ExperimentEventStore). */
-  readonly database = null;
+export class MemoryEventStore extends StreamStore implements EventFeed {
   private readonly streams = new Map<string, Stream>();
+  /** every event in global order (one transaction per append, so also the gap-safe order) */
+  private readonly all: StoredEvent[] = [];
+  private readonly listeners = new Set<() => void>();
   private position = 0;
   private transaction = 0;
 
-  constructor(private readonly defaultMetadata: Partial<EventMetadata> = {}) {}
+  constructor(private readonly defaultMetadata: Partial<EventMetadata> = {}) {
+    super();
+  }
 
   async append(streamId: string, expected: ExpectedVersion, events: readonly NewEvent[]): Promise<AppendResult> {
     const prepared = this.prepare(streamId, events);
@@ -63,10 +68,81 @@ export class MemoryEventStore implements ExperimentEventStore {
         createdAt,
       } as StoredEvent);
       target.events.push(stored);
+      this.all.push(stored);
       if (stored.idempotencyKey !== null) target.byKey.set(stored.idempotencyKey, stored);
       return stored.position;
     });
+    for (const listener of [...this.listeners]) listener();
     return { streamId, positions, version: target.events.length, duplicate: false };
+  }
+
+  async streamVersion(streamId: string): Promise<number> {
+    return this.streams.get(streamId)?.events.length ?? 0;
+  }
+
+  /** One stream's events (read-only; the in-memory read models scan them). */
+  events(streamId: string): readonly StoredEvent[] {
+    return this.streams.get(streamId)?.events ?? [];
+  }
+
+  /** Every event in global order (read-only). */
+  allEvents(): readonly StoredEvent[] {
+    return this.all;
+  }
+
+  async readAll(after: Checkpoint = START, limit = 1000, filter: EventFilter = {}): Promise<StoredEvent[]> {
+    const out: StoredEvent[] = [];
+    for (let i = this.firstAfter(after); i < this.all.length && out.length < limit; i++) {
+      const e = this.all[i]!;
+      if (filter.streamId !== undefined && e.streamId !== filter.streamId) continue;
+      if (filter.types && !filter.types.includes(e.type)) continue;
+      out.push(e);
+    }
+    return out;
+  }
+
+  subscribe<T = StoredEvent>(from: Checkpoint = START, options: SubscribeOptions<T> = {}): Observable<T> {
+    return subscribeFeed(this, from, options);
+  }
+
+  async headCheckpoint(): Promise<Checkpoint> {
+    const last = this.all.at(-1);
+    return last ? checkpointOf(last) : START;
+  }
+
+  async headPosition(): Promise<number> {
+    return this.position;
+  }
+
+  async hasPosition(position: number): Promise<boolean> {
+    return this.position >= position;
+  }
+
+  async countAfter(checkpoint: Checkpoint): Promise<number> {
+    return this.all.length - this.firstAfter(checkpoint);
+  }
+
+  async onAppend(listener: () => void): Promise<() => Promise<void>> {
+    const once = () => listener();
+    this.listeners.add(once);
+    return async () => {
+      this.listeners.delete(once);
+    };
+  }
+
+  /** Index of the first event after `checkpoint` in the global order (binary search). */
+  private firstAfter(checkpoint: Checkpoint): number {
+    const tx = BigInt(checkpoint.transactionId);
+    let lo = 0;
+    let hi = this.all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const e = this.all[mid]!;
+      const etx = BigInt(e.transactionId);
+      if (etx > tx || (etx === tx && e.position > checkpoint.position)) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 
   async readByKey(streamId: string, idempotencyKey: string): Promise<StoredEvent | null> {

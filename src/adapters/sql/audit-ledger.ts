@@ -1,97 +1,12 @@
 /**
- * Reads answered in SQL over the events table rather than by loading a stream into memory:
- * the per-node reward ledger, the G history, event pages, search summaries, lease states.
- * Every query is bounded by the stream position the answer reflects, so it agrees with the
- * projection view it is served with.
+ * The audit ledger over the events table, answered in SQL rather than by loading a stream into
+ * memory: the per-node reward ledger, the G history, event pages. Every query is bounded by the
+ * stream position the answer reflects. Postgres and PGlite.
  */
-import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE } from '../../database/database.module.js';
-import type { Database, Row } from '../../database/database.js';
-import type { EventData, EventType } from '../../events/catalog.js';
-import { type Checkpoint, checkpointOf, formatCheckpoint, type StoredEvent } from '../../events/stored-event.js';
-
-export interface LedgerEntry {
-  /** training step (or search evaluation index when source = 'search') */
-  readonly step: number;
-  readonly source: 'training' | 'search';
-  /** the VisitCountsUpdated event */
-  readonly position: number;
-  readonly streamVersion: number;
-  readonly recordedAt: string;
-  readonly worker: string | null;
-  /** the node's n and S after this step */
-  readonly n: number;
-  readonly s: number;
-  /** what this step added to the node */
-  readonly dn: number;
-  readonly ds: number;
-  /** the training loss (or validation-batch loss) that produced the reward */
-  readonly loss: number | null;
-  /** Ltilde after this step (training only) */
-  readonly movingAverageLoss: number | null;
-  /** Q = Ltilde / loss (or the validation reward) */
-  readonly reward: number | null;
-  /** position of the RewardRecorded / ValidationBatchEvaluated event */
-  readonly rewardPosition: number | null;
-  /** the newest checkpoint saved before this step was recorded */
-  readonly checkpoint: (EventData<'CheckpointSaved'> & { position: number }) | null;
-}
-
-export interface LedgerPage {
-  readonly entries: LedgerEntry[];
-  /** over the whole ledger up to the position: they equal the node's (n, S) */
-  readonly totals: { readonly entries: number; readonly n: number; readonly s: number };
-  /** pass as `after` for the next page; null on the last page */
-  readonly next: number | null;
-}
-
-export interface GHistoryEntry {
-  readonly step: number;
-  readonly source: 'training' | 'search';
-  readonly position: number;
-  readonly streamVersion: number;
-  readonly values: { layer: number; op: number; value: number }[];
-}
-
-export interface EventsPage {
-  /** stream head the page was read against (0/0 for an unknown stream) */
-  readonly version: number;
-  readonly position: number;
-  readonly events: ApiEvent[];
-  readonly next: number | null;
-}
-
-export interface ApiEvent {
-  readonly position: number;
-  readonly streamVersion: number;
-  readonly type: string;
-  readonly schemaVersion: number;
-  readonly data: unknown;
-  readonly metadata: unknown;
-  readonly createdAt: string;
-  /** gap-safe checkpoint `txid:position` (the SSE event id) */
-  readonly checkpoint: string;
-}
-
-export interface SearchSummary {
-  readonly searchId: string;
-  readonly position: number;
-  readonly strategy: string;
-  readonly candidates: number;
-  readonly topK: number;
-  readonly referenceLoss: number;
-  readonly flopsWindow: unknown;
-  readonly validationBatchEvaluations: number;
-  readonly removed: Record<string, number>;
-  readonly evaluations: (EventData<'CandidateEvaluated'> & { position: number })[];
-  readonly result: (EventData<'SearchCompleted'> & { position: number }) | null;
-}
-
-export interface LeaseState {
-  readonly experimentId: string;
-  readonly workerId: string | null;
-  readonly expiresAt: string | null;
-}
+import type { Row, SqlExecutor } from '../../database/database.js';
+import type { EventData } from '../../events/catalog.js';
+import { type Checkpoint, formatCheckpoint } from '../../events/stored-event.js';
+import { type ApiEvent, AuditLedger, type EventsFilter, type EventsPage, type GHistoryEntry, type GHistoryPage, type LedgerEntry, type LedgerPage } from '../../experiments/ports.js';
 
 const LEDGER_SQL = `
 WITH touched AS (
@@ -178,9 +93,10 @@ const numOrNull = (value: unknown): number | null => (value === null || value ==
 const json = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T;
 const iso = (value: unknown): string => (value instanceof Date ? value : new Date(String(value))).toISOString();
 
-@Injectable()
-export class AuditQueries {
-  constructor(@Inject(DATABASE) private readonly database: Database) {}
+export class SqlAuditLedger extends AuditLedger {
+  constructor(private readonly database: SqlExecutor) {
+    super();
+  }
 
   /**
    * Every step that touched the node at `path` up to `position`: the VisitCountsUpdated events
@@ -202,7 +118,7 @@ export class AuditQueries {
   }
 
   /** G updates from VisitCountsUpdated events, optionally for one layer and/or op. */
-  async gHistory(streamId: string, position: number, filter: { layer?: number; op?: number }, after: number, limit: number): Promise<{ entries: GHistoryEntry[]; next: number | null }> {
+  async gHistory(streamId: string, position: number, filter: { layer?: number; op?: number }, after: number, limit: number): Promise<GHistoryPage> {
     const containment =
       filter.layer === undefined && filter.op === undefined
         ? null
@@ -221,12 +137,7 @@ export class AuditQueries {
   }
 
   /** A page of a stream's events after version `after`, filtered by type and step range. */
-  async eventsPage(
-    streamId: string,
-    filter: { types?: readonly EventType[]; fromStep?: number; toStep?: number },
-    after: number,
-    limit: number,
-  ): Promise<EventsPage> {
+  async eventsPage(streamId: string, filter: EventsFilter, after: number, limit: number): Promise<EventsPage> {
     const rows = await this.database.query(EVENTS_PAGE_SQL, [
       streamId,
       after,
@@ -244,77 +155,6 @@ export class AuditQueries {
       events,
       next: events.length === limit ? events[events.length - 1]!.streamVersion : null,
     };
-  }
-
-  /** Each search of the experiment up to `position`: settings, evaluations, removals, result. */
-  async searches(streamId: string, position: number): Promise<SearchSummary[]> {
-    const events = await this.database.query(
-      `SELECT type, data, position FROM events
-        WHERE stream_id = $1 AND type IN ('SearchStarted', 'CandidateEvaluated', 'SearchCompleted') AND position <= $2
-        ORDER BY stream_version`,
-      [streamId, position],
-    );
-    const counts = await this.database.query(
-      `SELECT data->>'searchId' AS search_id, type, data->>'reason' AS reason, count(*) AS n FROM events
-        WHERE stream_id = $1 AND type IN ('ValidationBatchEvaluated', 'CandidateRemoved') AND position <= $2
-        GROUP BY 1, 2, 3`,
-      [streamId, position],
-    );
-    const summaries = new Map<string, SearchSummary>();
-    for (const row of events) {
-      const data = json<Record<string, unknown>>(row.data);
-      const searchId = String(data.searchId);
-      const at = num(row.position);
-      if (row.type === 'SearchStarted') {
-        const started = data as EventData<'SearchStarted'>;
-        summaries.set(searchId, {
-          searchId,
-          position: at,
-          strategy: started.strategy,
-          candidates: started.candidates,
-          topK: started.topK,
-          referenceLoss: started.referenceLoss,
-          flopsWindow: started.flopsWindow,
-          validationBatchEvaluations: 0,
-          removed: {},
-          evaluations: [],
-          result: null,
-        });
-        continue;
-      }
-      const summary = summaries.get(searchId);
-      if (!summary) continue;
-      if (row.type === 'CandidateEvaluated') summary.evaluations.push({ ...(data as EventData<'CandidateEvaluated'>), position: at });
-      else summaries.set(searchId, { ...summary, result: { ...(data as EventData<'SearchCompleted'>), position: at } });
-    }
-    for (const row of counts) {
-      const summary = summaries.get(String(row.search_id));
-      if (!summary) continue;
-      if (row.type === 'ValidationBatchEvaluated') summaries.set(summary.searchId, { ...summary, validationBatchEvaluations: num(row.n) });
-      else summary.removed[String(row.reason)] = num(row.n);
-    }
-    return [...summaries.values()];
-  }
-
-  /**
-   * The lease of every experiment, from its newest lease or completion event: five index
-   * probes per experiment whatever the number of heartbeats.
-   */
-  async leases(): Promise<LeaseState[]> {
-    const probe = (type: string) =>
-      `(SELECT type, data, stream_version FROM events WHERE stream_id = x.stream_id AND type = '${type}' ORDER BY stream_version DESC LIMIT 1)`;
-    const rows = await this.database.query(
-      `SELECT x.stream_id, l.type, l.data FROM events x
-        CROSS JOIN LATERAL (
-          SELECT * FROM (${['WorkerLeaseAcquired', 'WorkerHeartbeat', 'WorkerLeaseReleased', 'WorkerLeaseExpired', 'ExperimentCompleted'].map(probe).join(' UNION ALL ')}) last
-           ORDER BY stream_version DESC LIMIT 1) l
-        WHERE x.type = 'ExperimentCreated'`,
-    );
-    return rows.map((r) => {
-      const data = json<{ workerId?: string; expiresAt?: string }>(r.data);
-      const held = r.type === 'WorkerLeaseAcquired' || r.type === 'WorkerHeartbeat';
-      return { experimentId: String(r.stream_id), workerId: held ? (data.workerId ?? null) : null, expiresAt: held ? (data.expiresAt ?? null) : null };
-    });
   }
 }
 
@@ -342,7 +182,7 @@ function toLedgerEntry(row: Row): LedgerEntry {
   };
 }
 
-export function toApiEvent(row: Row): ApiEvent {
+function toApiEvent(row: Row): ApiEvent {
   const checkpoint: Checkpoint = { transactionId: String(row.transaction_id), position: num(row.position) };
   return {
     position: num(row.position),
@@ -356,16 +196,3 @@ export function toApiEvent(row: Row): ApiEvent {
   };
 }
 
-/** The API form of an event read through the event store (SSE). */
-export function apiEventOf(event: StoredEvent): ApiEvent {
-  return {
-    position: event.position,
-    streamVersion: event.streamVersion,
-    type: event.type,
-    schemaVersion: event.schemaVersion,
-    data: event.data,
-    metadata: event.metadata,
-    createdAt: event.createdAt.toISOString(),
-    checkpoint: formatCheckpoint(checkpointOf(event)),
-  };
-}
