@@ -46,7 +46,8 @@ for (const backend of testBackends.filter((b) => b.name === 'postgres')) {
       const created = await api.http.post('/experiments').set(auth).send(smallRun).expect(201);
       id = created.body.id;
       assert.equal(created.headers.location, `/experiments/${id}`);
-      const lease = await api.http.post(`/experiments/${id}/lease`).set(auth).send({ workerId: 'trainer-1', ttlMs: 60_000 }).expect(201);
+      // A long lease: the run takes over a minute on a loaded machine, and it never heartbeats.
+      const lease = await api.http.post(`/experiments/${id}/lease`).set(auth).send({ workerId: 'trainer-1', ttlMs: 600_000 }).expect(201);
       const leaseId = lease.body.leaseId as string;
       for (;;) {
         const asked = await api.http.post(`/experiments/${id}/ask`).set(auth).send({ leaseId }).expect(200);

@@ -11,10 +11,10 @@ import { ExperimentId } from '../shared/experiment-id.decorator.js';
 import { RequestValidationError } from '../shared/errors.js';
 import { ExperimentReads } from '../shared/experiment-reads.js';
 import { LiveEvents } from './live-events.js';
-import { ApiErrors, ApiExperimentParam, ApiQueryFrom } from '../shared/openapi.js';
+import { ApiErrors, ApiExperimentParam } from '../shared/openapi.js';
 import { checkpointSchema, eventsQuerySchema, streamQuerySchema } from './requests.js';
 import { StreamPositionInterceptor } from '../shared/stream-position.interceptor.js';
-import { DEFAULT_WAIT_MS, ZodValidationPipe } from '../shared/validation.js';
+import { DEFAULT_WAIT_MS } from '../shared/validation.js';
 
 const DEFAULT_PAGE = 100;
 
@@ -36,9 +36,8 @@ export class EventsController {
     summary: 'The experiment event history, paged by stream version, filtered by type and step range',
     description: '`position`/`version` state the stream head the page was read against; pass `next` as `after` for the next page.',
   })
-  @ApiQueryFrom(eventsQuerySchema)
   @ApiErrors(400, 404, 409)
-  async list(@ExperimentId() id: string, @Query(new ZodValidationPipe(eventsQuerySchema)) query: z.output<typeof eventsQuerySchema>) {
+  async list(@ExperimentId() id: string, @Query({ schema: eventsQuerySchema }) query: z.output<typeof eventsQuerySchema>) {
     if (query.minPosition !== undefined) await this.reads.awaitPosition(query.minPosition, query.waitMs ?? DEFAULT_WAIT_MS);
     const page = await this.audit.eventsPage(id, { types: query.type, fromStep: query.fromStep, toStep: query.toStep }, query.after ?? 0, query.limit ?? DEFAULT_PAGE);
     if (page.version === 0) throw new ExperimentNotFoundError(id);
@@ -55,11 +54,10 @@ export class EventsController {
       'On reconnect an EventSource sends the last id as Last-Event-ID and the stream resumes right after it, without gaps or duplicates.',
   })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'resume after this checkpoint (`txid:position`)' })
-  @ApiQueryFrom(streamQuerySchema)
   @ApiErrors(400, 404)
   async stream(
     @ExperimentId() id: string,
-    @Query(new ZodValidationPipe(streamQuerySchema)) query: z.output<typeof streamQuerySchema>,
+    @Query({ schema: streamQuerySchema }) query: z.output<typeof streamQuerySchema>,
     @Headers('last-event-id') lastEventId: string | undefined,
   ): Promise<Observable<MessageEvent>> {
     let from = query.lastEventId ?? START;

@@ -13,10 +13,10 @@ import { ApiAuthGuard } from '../shared/auth.js';
 import { ExperimentId } from '../shared/experiment-id.decorator.js';
 import { RequestValidationError } from '../shared/errors.js';
 import { ExperimentReads } from '../shared/experiment-reads.js';
-import { ApiBodyFrom, ApiErrors, ApiExperimentParam, ApiQueryFrom } from '../shared/openapi.js';
+import { ApiErrors, ApiExperimentParam, ExperimentCommand } from '../shared/openapi.js';
 import { reasonSchema } from './requests.js';
 import { StreamPositionInterceptor } from '../shared/stream-position.interceptor.js';
-import { readQuerySchema, ZodValidationPipe } from '../shared/validation.js';
+import { readQuerySchema } from '../shared/validation.js';
 
 type ReadQuery = z.output<typeof readQuerySchema>;
 
@@ -35,11 +35,10 @@ export class ExperimentsController {
   @HttpCode(201)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Create an experiment (search space, hyperparameters, schedule, FLOPs window, dataset, seed)' })
-  @ApiBodyFrom(createExperimentRequestSchema)
   @ApiResponse({ status: 201, description: '{ id, position, version }; Location: /experiments/{id}' })
   @ApiErrors(400, 401)
   async create(
-    @Body(new ZodValidationPipe(createExperimentRequestSchema)) body: z.output<typeof createExperimentRequestSchema>,
+    @Body({ schema: createExperimentRequestSchema }) body: z.output<typeof createExperimentRequestSchema>,
     @Res({ passthrough: true }) response: ServerResponse,
   ): Promise<{ id: string; position: number; version: number }> {
     try {
@@ -65,9 +64,8 @@ export class ExperimentsController {
   @Get(':id')
   @ApiExperimentParam()
   @ApiOperation({ summary: 'Status, phase, step, backend, lease, newest checkpoint and settings, now or as of `at`' })
-  @ApiQueryFrom(readQuerySchema)
   @ApiErrors(400, 404, 409)
-  get(@ExperimentId() id: string, @Query(new ZodValidationPipe(readQuerySchema)) query: ReadQuery) {
+  get(@ExperimentId() id: string, @Query({ schema: readQuerySchema }) query: ReadQuery) {
     const now = new Date();
     return this.reads.view(id, query, (view) => describeExperiment(view, now));
   }
@@ -75,9 +73,8 @@ export class ExperimentsController {
   @Get(':id/checkpoints')
   @ApiExperimentParam()
   @ApiOperation({ summary: 'Weight checkpoints recorded (CheckpointSaved), oldest first' })
-  @ApiQueryFrom(readQuerySchema)
   @ApiErrors(400, 404, 409)
-  checkpoints(@ExperimentId() id: string, @Query(new ZodValidationPipe(readQuerySchema)) query: ReadQuery) {
+  checkpoints(@ExperimentId() id: string, @Query({ schema: readQuerySchema }) query: ReadQuery) {
     return this.reads.view(id, query, (view) => ({
       experimentId: view.id,
       position: view.position,
@@ -87,23 +84,13 @@ export class ExperimentsController {
     }));
   }
 
-  @Post(':id/pause')
-  @HttpCode(200)
-  @ApiExperimentParam()
-  @ApiOperation({ summary: 'Pause: ask/tell refuse new steps until resumed (idempotent)' })
-  @ApiBodyFrom(reasonSchema)
-  @ApiErrors(400, 401, 404, 409)
-  async pause(@ExperimentId() id: string, @Body(new ZodValidationPipe(reasonSchema)) body: z.output<typeof reasonSchema>) {
+  @ExperimentCommand({ route: ':id/pause', status: 200, summary: 'Pause: ask/tell refuse new steps until resumed (idempotent)', errors: [400, 401, 404, 409] })
+  async pause(@ExperimentId() id: string, @Body({ schema: reasonSchema }) body: z.output<typeof reasonSchema>) {
     return { experimentId: id, ...(await this.service.pause(id, body.reason ?? 'paused over HTTP')) };
   }
 
-  @Post(':id/resume')
-  @HttpCode(200)
-  @ApiExperimentParam()
-  @ApiOperation({ summary: 'Resume a paused experiment (idempotent)' })
-  @ApiBodyFrom(reasonSchema)
-  @ApiErrors(400, 401, 404, 409)
-  async resume(@ExperimentId() id: string, @Body(new ZodValidationPipe(reasonSchema)) body: z.output<typeof reasonSchema>) {
+  @ExperimentCommand({ route: ':id/resume', status: 200, summary: 'Resume a paused experiment (idempotent)', errors: [400, 401, 404, 409] })
+  async resume(@ExperimentId() id: string, @Body({ schema: reasonSchema }) body: z.output<typeof reasonSchema>) {
     return { experimentId: id, ...(await this.service.resume(id, body.reason ?? 'resumed over HTTP')) };
   }
 }

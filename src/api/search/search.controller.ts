@@ -11,11 +11,11 @@ import { ApiAuthGuard } from '../shared/auth.js';
 import { ExperimentId } from '../shared/experiment-id.decorator.js';
 import { NoSearchLauncherError, UnprocessableValueError } from '../shared/errors.js';
 import { ExperimentReads } from '../shared/experiment-reads.js';
-import { ApiBodyFrom, ApiErrors, ApiExperimentParam, ApiQueryFrom } from '../shared/openapi.js';
+import { ApiErrors, ApiExperimentParam } from '../shared/openapi.js';
 import { replaySchema, searchStartSchema } from './requests.js';
 import { SEARCH_LAUNCHER, type SearchLauncher } from './search-launcher.js';
 import { StreamPositionInterceptor } from '../shared/stream-position.interceptor.js';
-import { readQuerySchema, ZodValidationPipe } from '../shared/validation.js';
+import { readQuerySchema } from '../shared/validation.js';
 
 @ApiTags('search')
 @Controller('experiments/:id')
@@ -32,10 +32,9 @@ export class SearchController {
   @HttpCode(202)
   @ApiExperimentParam()
   @ApiOperation({ summary: `Start the architecture search (${strategyNames.join(', ')}) on the attached trainer` })
-  @ApiBodyFrom(searchStartSchema)
   @ApiResponse({ status: 202, description: '{ experimentId, searchId }: follow it with GET /experiments/{id}/search or the event stream' })
   @ApiErrors(400, 401, 404, 409)
-  async start(@ExperimentId() id: string, @Body(new ZodValidationPipe(searchStartSchema)) body: z.output<typeof searchStartSchema>) {
+  async start(@ExperimentId() id: string, @Body({ schema: searchStartSchema }) body: z.output<typeof searchStartSchema>) {
     const position = await this.reads.view(id, {}, (view) => view.position);
     if (!this.launcher) throw new NoSearchLauncherError();
     const { searchId } = await this.launcher.start(id, body);
@@ -45,9 +44,8 @@ export class SearchController {
   @Get('search')
   @ApiExperimentParam()
   @ApiOperation({ summary: 'Each search: settings, candidates evaluated (top-1, top-5, loss, FLOPs, params), removals, result' })
-  @ApiQueryFrom(readQuerySchema)
   @ApiErrors(400, 404, 409)
-  async results(@ExperimentId() id: string, @Query(new ZodValidationPipe(readQuerySchema)) query: z.output<typeof readQuerySchema>) {
+  async results(@ExperimentId() id: string, @Query({ schema: readQuerySchema }) query: z.output<typeof readQuerySchema>) {
     return this.reads.view(id, query, (v) => ({ experimentId: id, position: v.position, version: v.version, searches: v.status.searchSummaries }));
   }
 
@@ -58,9 +56,8 @@ export class SearchController {
     summary: 'What-if: recompute the tree (and the search) under other hyperparameters or schedule; writes nothing',
     description: 'Returns the recomputed tree summary and its difference from the recorded one (nodes, G, Ltilde, top leaves, the search choice).',
   })
-  @ApiBodyFrom(replaySchema)
   @ApiErrors(400, 401, 404, 409, 422)
-  async replay(@ExperimentId() id: string, @Body(new ZodValidationPipe(replaySchema)) body: z.output<typeof replaySchema>) {
+  async replay(@ExperimentId() id: string, @Body({ schema: replaySchema }) body: z.output<typeof replaySchema>) {
     if (body.at !== undefined) await this.reads.awaitPosition(body.at, 0);
     const events = await this.store.readStream(id, body.at !== undefined ? { toPosition: body.at } : {});
     const created = events[0];

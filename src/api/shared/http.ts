@@ -7,9 +7,11 @@ import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { z } from 'zod';
 import type { AppConfig } from '../../config.js';
 import { codeVersion } from '../../version.js';
 import type { ErrorBody } from './exception.filter.js';
+import { openApiSchema } from './validation.js';
 
 /** The OpenAPI UI path; the JSON document is at `/docs-json`. */
 export const DOCS_PATH = 'docs';
@@ -32,6 +34,8 @@ export function configureHttpApi(app: INestApplication, config: Pick<AppConfig, 
         .setVersion(codeVersion)
         .addBearerAuth()
         .build(),
+      // Parameters and bodies are documented from the same zod schemas that validate them.
+      { standardSchemaConverter: (schema, { schemaType }) => ({ schema: openApiSchema(schema as z.ZodType, schemaType) }) },
     );
   SwaggerModule.setup(DOCS_PATH, app, document);
 }

@@ -1,21 +1,10 @@
-/** OpenAPI decorators derived from the zod schemas, so the document cannot drift from validation. */
-import { applyDecorators } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiParam, ApiQuery, ApiResponse } from '@nestjs/swagger';
-import type { z } from 'zod';
-import { openApiSchema } from './validation.js';
-
-type JsonObjectSchema = { properties?: Record<string, Record<string, unknown>>; required?: string[] };
-
-export function ApiQueryFrom(schema: z.ZodType): MethodDecorator {
-  const json = openApiSchema(schema) as JsonObjectSchema;
-  return applyDecorators(
-    ...Object.entries(json.properties ?? {}).map(([name, property]) => ApiQuery({ name, required: json.required?.includes(name) ?? false, schema: property })),
-  );
-}
-
-export function ApiBodyFrom(schema: z.ZodType): MethodDecorator {
-  return applyDecorators(ApiBody({ schema: openApiSchema(schema) }));
-}
+/**
+ * OpenAPI decorators for what the schemas do not say (error answers, the id parameter). Query,
+ * path and body parameters are documented by Nest from the zod schemas that validate them
+ * (`@Query({ schema })`, ...; converted in http.ts), so the document cannot drift from validation.
+ */
+import { applyDecorators, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse } from '@nestjs/swagger';
 
 const ERRORS: Record<number, string> = {
   400: 'malformed request: `field` names the offending field',
@@ -32,4 +21,12 @@ export function ApiErrors(...statuses: (keyof typeof ERRORS)[]): MethodDecorator
 
 export function ApiExperimentParam(): MethodDecorator {
   return applyDecorators(ApiParam({ name: 'id', description: 'experiment id (e.g. exp-3f2a...)' }), ApiBearerAuth());
+}
+
+/**
+ * A POST command on one experiment (`/experiments/:id/<route>`): the route, its success status,
+ * the id parameter with the bearer token, a summary and the error answers, in one decorator.
+ */
+export function ExperimentCommand(options: { route: string; status: 200 | 201 | 202; summary: string; errors: (keyof typeof ERRORS)[] }): MethodDecorator {
+  return applyDecorators(Post(options.route), HttpCode(options.status), ApiExperimentParam(), ApiOperation({ summary: options.summary }), ApiErrors(...options.errors));
 }

@@ -7,11 +7,10 @@ import { gTable, nodeAt, pathError } from '../../tree/queries.js';
 import { ApiAuthGuard } from '../shared/auth.js';
 import { ExperimentId } from '../shared/experiment-id.decorator.js';
 import { ExperimentReads } from '../shared/experiment-reads.js';
-import { ApiErrors, ApiExperimentParam, ApiQueryFrom } from '../shared/openapi.js';
+import { ApiErrors, ApiExperimentParam } from '../shared/openapi.js';
 import { ledgerQuerySchema, nodeParamsSchema, opsQuerySchema, treeQuerySchema } from './requests.js';
 import { StreamPositionInterceptor } from '../shared/stream-position.interceptor.js';
 import { SnapshotCache } from './tree-snapshot.js';
-import { ZodValidationPipe } from '../shared/validation.js';
 
 const DEFAULT_DEPTH = 2;
 const DEFAULT_TOP = 10;
@@ -38,11 +37,10 @@ export class TreeController {
       'Every node carries n, S, mean reward (qbar), its (layer, op) G and its current training sampling probability among its siblings. ' +
       '`path` is op indices separated by dots or commas (`2.0.1`); `depth` counts levels below it (default 2; the tree depth gives the full subtree).',
   })
-  @ApiQueryFrom(treeQuerySchema)
   @ApiErrors(400, 404, 409, 422)
   async tree(
     @ExperimentId() id: string,
-    @Query(new ZodValidationPipe(treeQuerySchema)) query: z.output<typeof treeQuerySchema>,
+    @Query({ schema: treeQuerySchema }) query: z.output<typeof treeQuerySchema>,
     @Res({ passthrough: true }) response: ServerResponse,
   ): Promise<string> {
     const snapshot = { path: query.path ?? [], depth: query.depth ?? DEFAULT_DEPTH, top: query.top ?? DEFAULT_TOP, minVisits: query.minVisits ?? 0 };
@@ -61,9 +59,8 @@ export class TreeController {
     summary: "A node and its reward ledger: every step that touched it, with loss, Ltilde, Q, worker and the checkpoint current then (paged)",
     description: 'The ledger totals (sum of dn and ds over every entry) equal the node n and S at the position the answer states.',
   })
-  @ApiQueryFrom(ledgerQuerySchema)
   @ApiErrors(400, 404, 409, 422)
-  async node(@Param(new ZodValidationPipe(nodeParamsSchema)) params: z.output<typeof nodeParamsSchema>, @Query(new ZodValidationPipe(ledgerQuerySchema)) query: z.output<typeof ledgerQuerySchema>) {
+  async node(@Param({ schema: nodeParamsSchema }) params: z.output<typeof nodeParamsSchema>, @Query({ schema: ledgerQuerySchema }) query: z.output<typeof ledgerQuerySchema>) {
     const found = await this.reads.view(params.id, query, (view) => ({ position: view.position, version: view.version, node: nodeAt(view.tree, params.path) }));
     const { position: _position, ...node } = found.node;
     const ledger = await this.audit.ledger(params.id, params.path, found.position, query.after ?? 0, query.limit ?? DEFAULT_LEDGER_PAGE);
@@ -75,9 +72,8 @@ export class TreeController {
   @ApiOperation({
     summary: 'G per (layer, op) now (or as of `at`) and its history from VisitCountsUpdated (paged, filter by layer/op)',
   })
-  @ApiQueryFrom(opsQuerySchema)
   @ApiErrors(400, 404, 409)
-  async ops(@ExperimentId() id: string, @Query(new ZodValidationPipe(opsQuerySchema)) query: z.output<typeof opsQuerySchema>) {
+  async ops(@ExperimentId() id: string, @Query({ schema: opsQuerySchema }) query: z.output<typeof opsQuerySchema>) {
     const now = await this.reads.view(id, query, (view) => {
       const g = gTable(view.tree).g;
       if (query.layer !== undefined && query.layer >= g.length) throw pathError(`layer ${query.layer} is out of range (0..${g.length - 1})`);
