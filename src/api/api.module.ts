@@ -31,6 +31,6 @@ import { WorkersController } from './workers.controller.js';
     LiveEvents,
     MetricsService,
   ],
-  exports: [API_AUTH, LiveEvents],
+  exports: [API_AUTH, ApiAuthGuard, ExperimentReads, LiveEvents],
 })
 export class ApiModule {}
