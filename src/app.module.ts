@@ -1,7 +1,6 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { ApiModule } from './api/api.module.js';
-import { TimelineModule } from './api/timeline/timeline.module.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import type { AppConfig } from './config.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -27,7 +26,6 @@ export class AppModule {
         RuntimeModule.forRuntime(runtime),
         HealthModule,
         ApiModule,
-        TimelineModule,
         DashboardModule,
       ],
     };

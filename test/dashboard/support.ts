@@ -12,7 +12,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { configureHttpApi } from '../../src/api/http.js';
+import { configureHttpApi } from '../../src/api/shared/http.js';
 import { AppModule } from '../../src/app.module.js';
 import type { AppConfig } from '../../src/config.js';
 import type { Database } from '../../src/database/database.js';

@@ -1,7 +1,7 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { experimentPresets } from '../../experiments/presets.js';
-import { ApiAuthGuard } from '../auth.js';
+import { ApiAuthGuard } from '../shared/auth.js';
 
 /** Shown in place of the data directory a preset needs from the user's disk. */
 export const DATA_DIR_PLACEHOLDER = '/path/to/data';

@@ -5,11 +5,12 @@ import { TimelineReadModel } from '../../experiments/timeline-read-model.js';
 import { DomainError } from '../../kernel/domain-error.js';
 import { totalTrainingSteps } from '../../tree/schedule.js';
 import { requireTree } from '../../tree/state.js';
-import { ApiAuthGuard } from '../auth.js';
-import { ExperimentReads } from '../experiment-reads.js';
-import { ApiErrors, ApiExperimentParam, ApiQueryFrom } from '../openapi.js';
-import { StreamPositionInterceptor } from '../stream-position.interceptor.js';
-import { asOfQuery, experimentIdSchema, experimentParamsSchema, positionQuery, queryInteger, ZodValidationPipe } from '../validation.js';
+import { ApiAuthGuard } from '../shared/auth.js';
+import { ExperimentReads } from '../shared/experiment-reads.js';
+import { ApiErrors, ApiExperimentParam, ApiQueryFrom } from '../shared/openapi.js';
+import { StreamPositionInterceptor } from '../shared/stream-position.interceptor.js';
+import { ExperimentId } from '../shared/experiment-id.decorator.js';
+import { asOfQuery, positionQuery, queryInteger, ZodValidationPipe } from '../shared/validation.js';
 
 const DEFAULT_POINTS = 1000;
 const DEFAULT_FRAMES = 200;
@@ -26,7 +27,7 @@ export const timelineQuerySchema = z
   })
   .strict();
 
-export const stepParamsSchema = z.object({ id: experimentIdSchema, step: queryInteger(0, Number.MAX_SAFE_INTEGER) });
+const stepSchema = queryInteger(0, Number.MAX_SAFE_INTEGER);
 const stepQuerySchema = z.object(asOfQuery).strict();
 
 type TimelineQuery = z.output<typeof timelineQuerySchema>;
@@ -54,7 +55,7 @@ export class TimelineController {
   })
   @ApiQueryFrom(timelineQuerySchema)
   @ApiErrors(400, 404, 409)
-  async series(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Query(new ZodValidationPipe(timelineQuerySchema)) query: TimelineQuery) {
+  async series(@ExperimentId() id: string, @Query(new ZodValidationPipe(timelineQuerySchema)) query: TimelineQuery) {
     const head = await this.head(id, query);
     const range = this.range(head, query, DEFAULT_POINTS);
     const [series, marks] = await Promise.all([this.timeline.series(id, head.position, range), this.timeline.marks(id, head.position)]);
@@ -68,7 +69,7 @@ export class TimelineController {
   })
   @ApiQueryFrom(timelineQuerySchema)
   @ApiErrors(400, 404, 409)
-  async heatmaps(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Query(new ZodValidationPipe(timelineQuerySchema)) query: TimelineQuery) {
+  async heatmaps(@ExperimentId() id: string, @Query(new ZodValidationPipe(timelineQuerySchema)) query: TimelineQuery) {
     const head = await this.head(id, query);
     const range = this.range({ ...head, lastRewardedStep: head.lastSampledStep }, query, DEFAULT_FRAMES);
     return { ...head, ...range, frames: await this.timeline.probabilityFrames(id, head.position, range) };
@@ -80,10 +81,10 @@ export class TimelineController {
   @ApiOperation({ summary: 'One training step: the sample (architecture, probabilities, FLOPs), its reward, the visit counts it changed, the checkpoint current then' })
   @ApiQueryFrom(stepQuerySchema)
   @ApiErrors(400, 404, 409)
-  async step(@Param(new ZodValidationPipe(stepParamsSchema)) params: z.output<typeof stepParamsSchema>, @Query(new ZodValidationPipe(stepQuerySchema)) query: z.output<typeof stepQuerySchema>) {
-    const head = await this.head(params.id, query);
-    const record = await this.timeline.step(params.id, head.position, params.step);
-    if (!record) throw new DomainError('not-found', 'StepNotFound', `step ${params.step} was not sampled at position ${head.position}`, 'params.step');
+  async step(@ExperimentId() id: string, @Param('step', new ZodValidationPipe(stepSchema)) step: number, @Query(new ZodValidationPipe(stepQuerySchema)) query: z.output<typeof stepQuerySchema>) {
+    const head = await this.head(id, query);
+    const record = await this.timeline.step(id, head.position, step);
+    if (!record) throw new DomainError('not-found', 'StepNotFound', `step ${step} was not sampled at position ${head.position}`, 'param.step');
     return { ...head, ...record };
   }
 
