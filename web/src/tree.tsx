@@ -1,5 +1,5 @@
 /** The tree explorer (lazily loaded by path), a node's reward ledger, and the G table with its history. */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, latest, query } from './api.js';
 import { Chart, HEAT_COLORS } from './chart.js';
 import { arch, fmt } from './format.js';
@@ -24,7 +24,7 @@ export function TreePanel(props: { experimentId: string; at: number | null; tick
             Tree <small data-testid="tree-position">as of position {root.position}: {root.stats.nodes ?? '?'} nodes</small>
           </h2>
           <div class="tree" data-testid="tree">
-            {root.subtree && <TreeNode key={`${props.at}:${props.tick}`} node={root.subtree} experimentId={props.experimentId} at={props.at} expanded onSelect={setSelected} selected={selected} />}
+            {root.subtree && <TreeNode node={root.subtree} experimentId={props.experimentId} at={props.at} expanded onSelect={setSelected} selected={selected} />}
           </div>
         </div>
         <div>
@@ -63,6 +63,26 @@ function TreeNode(props: { node: SnapshotNode; experimentId: string; at: number 
   const [open, setOpen] = useState(props.expanded ?? false);
   const [children, setChildren] = useState<SnapshotNode[] | null>(props.node.children ?? null);
   const node = props.node;
+  // New data for this node (a live refresh or another position): take its children, or re-read
+  // the lazily loaded ones if they are shown.
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    if (props.node.children) {
+      setChildren(props.node.children);
+      return;
+    }
+    if (!open) {
+      setChildren(null);
+      return;
+    }
+    const request = latest();
+    void request.get<TreeAnswer>(treeUrl(props.experimentId, { path: node.path || 'root', depth: 1, top: 0, at: props.at })).then((answer) => setChildren(answer.subtree?.children ?? []));
+    return request.cancel;
+  }, [props.node]);
   const toggle = async () => {
     if (!open && children === null) {
       const answer = await api<TreeAnswer>(treeUrl(props.experimentId, { path: node.path || 'root', depth: 1, top: 0, at: props.at }));
