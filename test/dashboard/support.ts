@@ -127,20 +127,24 @@ export async function trainedOracleExperiment(runtime: Runtime, name: string, se
 }
 
 /**
- * Trains a tabular experiment step by step through ask/tell, `delayMs` apart, until `signal`
+ * Trains a tabular experiment step by step through ask/tell, paced, until `signal`
  * aborts or training ends: a live run to watch.
  */
-export async function trainPaced(runtime: Runtime, id: string, options: { delayMs: number; signal: AbortSignal; maxSteps?: number }): Promise<number> {
+export async function trainPaced(runtime: Runtime, id: string, options: { delayMs?: number; intervalMs?: number; signal: AbortSignal; maxSteps?: number }): Promise<number> {
   const created = requireTree((await runtime.projections.current(id)).tree).config.experiment;
   const oracle = oracleFor(nasBenchMacro(), created);
   const lease = await runtime.service.acquireLease(id, 'paced-oracle', 600_000);
   let steps = 0;
+  // intervalMs: one step every intervalMs from the start (a fixed rate), else delayMs after each.
+  let next = performance.now();
   while (!options.signal.aborted && steps < (options.maxSteps ?? Infinity)) {
     const sample = await runtime.service.ask(id, lease.leaseId);
     if (!sample) break;
     await runtime.service.tell(id, lease.leaseId, sample.step, await oracle.trainStep(sample.step, sample.architecture));
     steps++;
-    if (options.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+    next += options.intervalMs ?? 0;
+    const wait = options.intervalMs !== undefined ? next - performance.now() : (options.delayMs ?? 0);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
   return steps;
 }

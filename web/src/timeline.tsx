@@ -230,7 +230,7 @@ export function Probabilities(props: { experimentId: string; at: number | null; 
   if (!answer) return <section><h2>Sampling probabilities</h2>loading…</section>;
   const frames = answer.frames;
   const newest = frames.probabilities[frames.probabilities.length - 1];
-  if (!newest) return <section><h2>Sampling probabilities</h2><p>no step sampled yet</p></section>;
+  if (!newest || newest.length === 0) return <section><h2>Sampling probabilities</h2><p data-testid="prob-none">no probabilities recorded yet</p></section>;
   const ops = Math.max(...newest.map((row) => row.length));
   const current: ChartOption = {
     animation: false,
