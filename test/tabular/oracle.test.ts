@@ -1,3 +1,4 @@
+import { LocalDirectoryCheckpointStore } from '../../src/adapters/filesystem/checkpoint-store.js';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -168,7 +169,7 @@ for (const backend of testBackends) {
       // The real trainer's path: the worker consumes the stream, then the search runs on the same tree.
       const workerId = await createOracleExperiment(service, macro!, options);
       const oracle = oracleFor(macro!, requireTree((await service.projections.current(workerId)).tree).config.experiment);
-      const worker = new TrainingWorker(service, oracle, { workerId: 'gpu-0', checkpointDir: mkdtempSync(join(tmpdir(), 'mctnas-oracle-')), checkpointEvery: 20 });
+      const worker = new TrainingWorker(service, oracle, { workerId: 'gpu-0', checkpoints: new LocalDirectoryCheckpointStore(mkdtempSync(join(tmpdir(), 'mctnas-oracle-'))), checkpointEvery: 20 });
       assert.equal((await worker.train(workerId)).status, 'finished');
       const lease = await service.acquireLease(workerId, 'gpu-0');
       await runSearchOnExperiment(service, workerId, { leaseId: lease.leaseId, evaluator: oracle.evaluator(), ...searches[0]!, searchId: 'search-1' });
