@@ -95,7 +95,8 @@ export class LocalDirectoryCheckpointStore extends CheckpointStore {
     const path = this.candidates(location).find((p) => this.io.existsSync(p));
     if (path === undefined) return null;
     try {
-      return this.io.readFileSync(path);
+      const file = this.io.readFileSync(path);
+      return new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
     } catch (error) {
       throw CheckpointStorageError.from('read', path, error);
     }
