@@ -52,7 +52,7 @@ export async function trainJob(service: ExperimentService, config: AppConfig, ex
       workerId: workerIdFor(config),
       checkpoints: checkpointStoreFor(config),
       checkpointEvery: options.checkpointEvery ?? 50,
-      retention: options.retention,
+      retention: options.retention ?? config.checkpointRetention,
       log: (message, fields) => {
         if (/failed|unavailable|rejected/.test(message)) console.error(`${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
       },
