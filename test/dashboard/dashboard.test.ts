@@ -103,9 +103,9 @@ for (const backend of testBackends) {
       const points = async () => Number(await page.getByTestId('chart-points').getAttribute('data-points'));
       const before = await points();
       const training = trainPaced(runtime, id, { delayMs: 20, signal: controller.signal, maxSteps: 40 });
-      await page.waitForFunction((n) => Number(document.querySelector('[data-testid=chart-points]')?.getAttribute('data-points')) >= n + 20, before, { timeout: 10_000 });
+      await page.waitForFunction((n) => Number(document.querySelector('[data-testid=chart-points]')?.getAttribute('data-points')) >= n + 20, before, { timeout: 30_000 });
       await training;
-      await page.waitForFunction(() => /step 70 \//.test(document.querySelector('[data-testid=run-step]')?.textContent ?? ''), undefined, { timeout: 10_000 });
+      await page.waitForFunction(() => /step 70 \//.test(document.querySelector('[data-testid=run-step]')?.textContent ?? ''), undefined, { timeout: 30_000 });
       assert.ok((await points()) >= before + 20);
       check();
       await page.close();

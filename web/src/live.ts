@@ -16,8 +16,13 @@ export class LiveFeed {
   received = 0;
   state: StreamState = 'connecting';
 
-  constructor(experimentId: string, from?: string) {
-    void followEvents(
+  constructor(experimentId: string, from?: Promise<string | undefined>) {
+    void (from ?? Promise.resolve(undefined)).then((checkpoint) => this.follow(experimentId, checkpoint));
+  }
+
+  private follow(experimentId: string, from: string | undefined): Promise<void> {
+    if (this.abort.signal.aborted) return Promise.resolve();
+    return followEvents(
       experimentId,
       [],
       (events) => {

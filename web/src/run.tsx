@@ -15,6 +15,14 @@ export function runHash(id: string, at: number | null): string {
   return `#/runs/${encodeURIComponent(id)}${at ? `?at=${at}` : ''}`;
 }
 
+/** The gap-safe checkpoint (`txid:position`) of the experiment's newest event. */
+async function headCheckpoint(id: string): Promise<string | undefined> {
+  const base = `/experiments/${encodeURIComponent(id)}`;
+  const { version } = await api<{ version: number }>(`${base}/events?limit=1`);
+  const page = await api<{ events: { checkpoint: string }[] }>(`${base}/events?after=${Math.max(0, version - 1)}&limit=1`);
+  return page.events[0]?.checkpoint;
+}
+
 export function RunPage(props: { id: string; at: number | null }) {
   const { id, at } = props;
   const [status, setStatus] = useState<ExperimentStatus | null>(null);
@@ -54,7 +62,8 @@ export function RunPage(props: { id: string; at: number | null }) {
       setStream('closed');
       return;
     }
-    const live = new LiveFeed(id);
+    // Start from the stream's newest event: the panels read everything before it themselves.
+    const live = new LiveFeed(id, headCheckpoint(id));
     setFeed(live);
     let timer: number | null = null;
     const unsubscribe = live.subscribe((events) => {

@@ -74,6 +74,8 @@ export function LossChart(props: { experimentId: string; at: number | null; feed
   const [points, setPoints] = useState(0);
   const coarse = useRef<Series | null>(null);
   const fine = useRef<Series | null>(null);
+  /** position of the last full read */
+  const loadedAt = useRef(0);
   const chart = useRef<ChartInstance | null>(null);
   const redraw = useRef<number | null>(null);
   const base = `/experiments/${encodeURIComponent(props.experimentId)}/timeline`;
@@ -101,6 +103,7 @@ export function LossChart(props: { experimentId: string; at: number | null; feed
     void api<TimelineAnswer>(`${base}${query({ points: POINTS, at: props.at })}`).then((a) => {
       if (cancelled) return;
       coarse.current = toSeries(a);
+      loadedAt.current = a.position;
       setAnswer(a);
     });
     return () => {
@@ -116,6 +119,8 @@ export function LossChart(props: { experimentId: string; at: number | null; feed
       if (!series) return;
       let added = false;
       for (const event of events) {
+        // What the last full read already holds is skipped.
+        if (event.position <= loadedAt.current) continue;
         if (event.type === 'RewardRecorded') {
           const d = event.data as { step: number; loss: number; movingAverageLoss: number; reward: number };
           addReward(series, d.step, d.loss, d.movingAverageLoss, d.reward);
@@ -126,6 +131,7 @@ export function LossChart(props: { experimentId: string; at: number | null; feed
           void api<TimelineAnswer>(`${base}${query({ points: POINTS })}`).then((a) => {
             refetching = false;
             coarse.current = toSeries(a);
+            loadedAt.current = a.position;
             setAnswer(a);
           });
         }
@@ -135,6 +141,7 @@ export function LossChart(props: { experimentId: string; at: number | null; feed
         void api<TimelineAnswer>(`${base}${query({ points: POINTS })}`).then((a) => {
           refetching = false;
           coarse.current = toSeries(a);
+          loadedAt.current = a.position;
           scheduleDraw();
         });
       }
