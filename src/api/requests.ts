@@ -19,6 +19,35 @@ export const acquireLeaseSchema = z
 
 export const leaseSchema = z.object({ leaseId }).strict();
 
+export const askSchema = z
+  .object({
+    leaseId,
+    /** false: answer `done: true` once training is over (the trainer runs the search itself); default true: the service drives the search over ask/tell */
+    search: z.boolean().optional(),
+  })
+  .strict();
+
+const anyNumber = z.custom<number>((value) => typeof value === 'number', { message: 'expected a number' });
+const accuracy = z.number().min(0).max(100);
+
+/** The answer to a search question of `ask` (`kind` and the index it names come from the question). */
+export const searchTellSchema = z.discriminatedUnion('kind', [
+  z.object({ leaseId, kind: z.literal('validation-batch'), searchId: safeText(200), evaluation: z.number().int().nonnegative().max(2 ** 31 - 1), loss: anyNumber }).strict(),
+  z
+    .object({
+      leaseId,
+      kind: z.literal('full-validation'),
+      searchId: safeText(200),
+      candidate: z.number().int().nonnegative().max(2 ** 31 - 1),
+      /** percent */
+      top1: accuracy,
+      top5: accuracy.nullable().optional(),
+      /** mean validation loss */
+      loss: anyNumber,
+    })
+    .strict(),
+]);
+
 export const tellSchema = z
   .object({
     leaseId,
