@@ -48,6 +48,19 @@ export const searchTellSchema = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 
+export const checkpointRecordSchema = z
+  .object({
+    leaseId,
+    /** the last step whose update the weights include (its reward is recorded) */
+    step: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    epoch: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+    /** where every worker can read the file (a shared mount or an object-store URL) */
+    location: safeText(4096),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lower-case hex digits'),
+    size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  })
+  .strict();
+
 export const tellSchema = z
   .object({
     leaseId,

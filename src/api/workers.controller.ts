@@ -5,7 +5,7 @@ import { ExperimentService } from '../experiments/experiment-service.js';
 import { ApiAuthGuard } from './auth.js';
 import { ApiBodyFrom, ApiErrors, ApiExperimentParam } from './openapi.js';
 import { askNext, tellSearch } from '../experiments/remote-search.js';
-import { acquireLeaseSchema, askSchema, leaseSchema, searchTellSchema, tellSchema } from './requests.js';
+import { acquireLeaseSchema, askSchema, checkpointRecordSchema, leaseSchema, searchTellSchema, tellSchema } from './requests.js';
 import { experimentParamsSchema, safeText, ZodValidationPipe } from './validation.js';
 
 const DEFAULT_TTL_MS = 30_000;
@@ -66,6 +66,17 @@ export class WorkersController {
     const next = await askNext(this.service, id, body.leaseId, { search: body.search });
     if (!next.done) return 'sample' in next ? { experimentId: id, done: false, kind: 'train', ...next.sample } : { experimentId: id, done: false, ...next.question, position: next.position };
     return next.position === null ? { experimentId: id, done: true } : { experimentId: id, done: true, result: next.result, position: next.position };
+  }
+
+  @Post('checkpoints')
+  @HttpCode(201)
+  @ApiExperimentParam()
+  @ApiOperation({ summary: 'Record a weight checkpoint the lease holder saved after a rewarded step (CheckpointSaved; idempotent per step)' })
+  @ApiBodyFrom(checkpointRecordSchema)
+  @ApiErrors(400, 401, 404, 409, 422)
+  async checkpoint(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Body(new ZodValidationPipe(checkpointRecordSchema)) body: z.output<typeof checkpointRecordSchema>) {
+    const { leaseId, epoch, ...rest } = body;
+    return { experimentId: id, ...(await this.service.recordCheckpoint(id, leaseId, { ...rest, epoch: epoch ?? 0 })) };
   }
 
   @Post('search/tell')
