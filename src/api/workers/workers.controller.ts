@@ -1,15 +1,15 @@
 import { Body, Controller, Delete, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
-import { ExperimentService } from '../experiments/experiment-service.js';
-import { ApiAuthGuard } from './auth.js';
-import { ApiBodyFrom, ApiErrors, ApiExperimentParam } from './openapi.js';
-import { askNext, tellSearch } from '../experiments/remote-search.js';
-import { acquireLeaseSchema, askSchema, checkpointRecordSchema, leaseSchema, searchTellSchema, tellSchema } from './requests.js';
-import { experimentParamsSchema, safeText, ZodValidationPipe } from './validation.js';
+import type { z } from 'zod';
+import { ExperimentService } from '../../experiments/experiment-service.js';
+import { ApiAuthGuard } from '../shared/auth.js';
+import { ExperimentId } from '../shared/experiment-id.decorator.js';
+import { ApiBodyFrom, ApiErrors, ApiExperimentParam } from '../shared/openapi.js';
+import { askNext, tellSearch } from '../../experiments/remote-search.js';
+import { acquireLeaseSchema, askSchema, checkpointRecordSchema, leaseParamsSchema, leaseSchema, searchTellSchema, tellSchema } from './requests.js';
+import { ZodValidationPipe } from '../shared/validation.js';
 
 const DEFAULT_TTL_MS = 30_000;
-const leaseParamsSchema = z.object({ id: safeText(200), leaseId: safeText(200) });
 
 /**
  * The ask/tell protocol for external trainers (e.g. a PyTorch job): acquire the experiment's
@@ -29,7 +29,7 @@ export class WorkersController {
   @ApiOperation({ summary: 'Acquire the experiment lease for a worker (the same worker re-acquiring extends it); an expired lease is taken over' })
   @ApiBodyFrom(acquireLeaseSchema)
   @ApiErrors(400, 401, 404, 409)
-  async acquire(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Body(new ZodValidationPipe(acquireLeaseSchema)) body: z.output<typeof acquireLeaseSchema>) {
+  async acquire(@ExperimentId() id: string, @Body(new ZodValidationPipe(acquireLeaseSchema)) body: z.output<typeof acquireLeaseSchema>) {
     return { experimentId: id, ...(await this.service.acquireLease(id, body.workerId, body.ttlMs ?? DEFAULT_TTL_MS)) };
   }
 
@@ -39,7 +39,7 @@ export class WorkersController {
   @ApiOperation({ summary: 'Extend the lease by its TTL' })
   @ApiBodyFrom(leaseSchema)
   @ApiErrors(400, 401, 404, 409)
-  async heartbeat(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Body(new ZodValidationPipe(leaseSchema)) body: z.output<typeof leaseSchema>) {
+  async heartbeat(@ExperimentId() id: string, @Body(new ZodValidationPipe(leaseSchema)) body: z.output<typeof leaseSchema>) {
     return { experimentId: id, ...(await this.service.heartbeat(id, body.leaseId)) };
   }
 
@@ -62,7 +62,7 @@ export class WorkersController {
   })
   @ApiBodyFrom(askSchema)
   @ApiErrors(400, 401, 404, 409, 422)
-  async ask(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Body(new ZodValidationPipe(askSchema)) body: z.output<typeof askSchema>) {
+  async ask(@ExperimentId() id: string, @Body(new ZodValidationPipe(askSchema)) body: z.output<typeof askSchema>) {
     const next = await askNext(this.service, id, body.leaseId, { search: body.search });
     if (!next.done) return 'sample' in next ? { experimentId: id, done: false, kind: 'train', ...next.sample } : { experimentId: id, done: false, ...next.question, position: next.position };
     return next.position === null ? { experimentId: id, done: true } : { experimentId: id, done: true, result: next.result, position: next.position };
@@ -74,7 +74,7 @@ export class WorkersController {
   @ApiOperation({ summary: 'Record a weight checkpoint the lease holder saved after a rewarded step (CheckpointSaved; idempotent per step)' })
   @ApiBodyFrom(checkpointRecordSchema)
   @ApiErrors(400, 401, 404, 409, 422)
-  async checkpoint(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Body(new ZodValidationPipe(checkpointRecordSchema)) body: z.output<typeof checkpointRecordSchema>) {
+  async checkpoint(@ExperimentId() id: string, @Body(new ZodValidationPipe(checkpointRecordSchema)) body: z.output<typeof checkpointRecordSchema>) {
     const { leaseId, epoch, ...rest } = body;
     return { experimentId: id, ...(await this.service.recordCheckpoint(id, leaseId, { ...rest, epoch: epoch ?? 0 })) };
   }
@@ -85,7 +85,7 @@ export class WorkersController {
   @ApiOperation({ summary: "Record the answer to the search's pending question (idempotent); returns the next question or the result as `next`" })
   @ApiBodyFrom(searchTellSchema)
   @ApiErrors(400, 401, 404, 409, 422)
-  async tellSearch(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Body(new ZodValidationPipe(searchTellSchema)) body: z.output<typeof searchTellSchema>) {
+  async tellSearch(@ExperimentId() id: string, @Body(new ZodValidationPipe(searchTellSchema)) body: z.output<typeof searchTellSchema>) {
     const { leaseId, ...rest } = body;
     const answer = rest.kind === 'validation-batch' ? rest : { ...rest, top5: rest.top5 ?? null };
     const told = await tellSearch(this.service, id, leaseId, answer);
@@ -99,7 +99,7 @@ export class WorkersController {
   @ApiOperation({ summary: "Record the pending step's training loss; returns Ltilde and the reward Q (idempotent per step)" })
   @ApiBodyFrom(tellSchema)
   @ApiErrors(400, 401, 404, 409, 422)
-  async tell(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Body(new ZodValidationPipe(tellSchema)) body: z.output<typeof tellSchema>) {
+  async tell(@ExperimentId() id: string, @Body(new ZodValidationPipe(tellSchema)) body: z.output<typeof tellSchema>) {
     return { experimentId: id, ...(await this.service.tell(id, body.leaseId, body.step, body.loss)) };
   }
 }
