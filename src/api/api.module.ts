@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { CheckpointsModule } from './checkpoints/checkpoints.module.js';
 import { EventsModule } from './events/events.module.js';
 import { ExperimentsModule } from './experiments/experiments.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -15,7 +16,7 @@ import { WorkersModule } from './workers/workers.module.js';
  * exception filter is global so every error, ours or the framework's, gets the same JSON shape.
  */
 @Module({
-  imports: [ApiSharedModule, ExperimentsModule, TreeModule, EventsModule, WorkersModule, SearchModule, MetricsModule],
+  imports: [ApiSharedModule, ExperimentsModule, CheckpointsModule, TreeModule, EventsModule, WorkersModule, SearchModule, MetricsModule],
   providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],
   exports: [ApiSharedModule, EventsModule],
 })
