@@ -7,12 +7,10 @@
  *   BENCH_OVERHEAD_STEPS (default 200)
  */
 import { createRuntime } from '../src/runtime.js';
+import { LocalDirectoryCheckpointStore } from '../src/adapters/filesystem/checkpoint-store.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventStore } from '../src/events/event-store.js';
-import { ExperimentProjections } from '../src/experiments/experiment-projections.js';
-import { ExperimentService } from '../src/experiments/experiment-service.js';
 import { presetRequest } from '../src/experiments/presets.js';
 import { SupernetTrainer } from '../src/training/supernet-trainer.js';
 import { TrainingWorker } from '../src/training/training-worker.js';
@@ -30,7 +28,7 @@ for (const backend of testBackends) {
   const experiment = requireTree((await service.projections.current(id)).tree).config.experiment;
 
   const recorded = await SupernetTrainer.create(experiment, () => undefined);
-  const worker = new TrainingWorker(service, recorded, { workerId: 'bench', checkpointDir: mkdtempSync(join(tmpdir(), 'mctnas-overhead-')), checkpointEvery: 50, maxLiveSteps: steps });
+  const worker = new TrainingWorker(service, recorded, { workerId: 'bench', checkpoints: new LocalDirectoryCheckpointStore(mkdtempSync(join(tmpdir(), 'mctnas-overhead-'))), checkpointEvery: 50, maxLiveSteps: steps });
   let start = performance.now();
   await worker.train(id);
   const withEvents = (performance.now() - start) / steps;

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { CheckpointsModule } from './checkpoints/checkpoints.module.js';
 import { EventsModule } from './events/events.module.js';
 import { ExperimentsModule } from './experiments/experiments.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -7,6 +8,7 @@ import { SearchModule } from './search/search.module.js';
 import { ApiSharedModule } from './shared/api-shared.module.js';
 import { ApiExceptionFilter } from './shared/exception.filter.js';
 import { SchemaValidationPipe } from './shared/validation.js';
+import { TimelineModule } from './timeline/timeline.module.js';
 import { TreeModule } from './tree/tree.module.js';
 import { WorkersModule } from './workers/workers.module.js';
 
@@ -17,7 +19,7 @@ import { WorkersModule } from './workers/workers.module.js';
  * the validation pipe is global and checks every request part declared with a zod schema.
  */
 @Module({
-  imports: [ApiSharedModule, ExperimentsModule, TreeModule, EventsModule, WorkersModule, SearchModule, MetricsModule],
+  imports: [ApiSharedModule, ExperimentsModule, CheckpointsModule, TreeModule, EventsModule, WorkersModule, SearchModule, MetricsModule, TimelineModule],
   providers: [
     { provide: APP_FILTER, useClass: ApiExceptionFilter },
     { provide: APP_PIPE, useClass: SchemaValidationPipe },

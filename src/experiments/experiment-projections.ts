@@ -6,7 +6,7 @@ import { TreeProjector } from '../tree/evolve.js';
 import { deserialize, serialize } from '../tree/snapshot.js';
 import { initialTreeState, type TreeState } from '../tree/state.js';
 import type { StreamStore } from '../events/stream-store.js';
-import { evolveStatus, type ExperimentStatus, initialStatus, isCurrentStatus } from './experiment-status.js';
+import { evolveStatus, type ExperimentStatus, initialStatus, statusFromSnapshot } from './experiment-status.js';
 import type { ProjectionSnapshots } from './ports.js';
 
 /** An experiment's projections at one stream version. */
@@ -176,9 +176,8 @@ export class ExperimentProjections {
     const snapshot = await this.snapshots.load(id, atOrBefore);
     if (!snapshot) return null;
     try {
-      // A status of an older shape lacks fields this version derives: replay instead.
-      if (!isCurrentStatus(snapshot.status)) return null;
-      return { tree: deserialize(snapshot.tree), status: snapshot.status, version: snapshot.version, position: snapshot.position };
+      // A status of an older shape lacks fields this version derives: statusFromSnapshot refuses it (replay instead).
+      return { tree: deserialize(snapshot.tree), status: statusFromSnapshot(snapshot.status), version: snapshot.version, position: snapshot.position };
     } catch {
       // A snapshot is only a cache: an unreadable one (e.g. an older format) means replaying from event 0.
       return null;

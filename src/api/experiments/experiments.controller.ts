@@ -70,20 +70,6 @@ export class ExperimentsController {
     return this.reads.view(id, query, (view) => describeExperiment(view, now));
   }
 
-  @Get(':id/checkpoints')
-  @ApiExperimentParam()
-  @ApiOperation({ summary: 'Weight checkpoints recorded (CheckpointSaved), oldest first' })
-  @ApiErrors(400, 404, 409)
-  checkpoints(@ExperimentId() id: string, @Query({ schema: readQuerySchema }) query: ReadQuery) {
-    return this.reads.view(id, query, (view) => ({
-      experimentId: view.id,
-      position: view.position,
-      version: view.version,
-      checkpoints: [...view.status.checkpoints],
-      newest: view.status.checkpoints.at(-1) ?? null,
-    }));
-  }
-
   @ExperimentCommand({ route: ':id/pause', status: 200, summary: 'Pause: ask/tell refuse new steps until resumed (idempotent)', errors: [400, 401, 404, 409] })
   async pause(@ExperimentId() id: string, @Body({ schema: reasonSchema }) body: z.output<typeof reasonSchema>) {
     return { experimentId: id, ...(await this.service.pause(id, body.reason ?? 'paused over HTTP')) };
@@ -121,8 +107,9 @@ export function describeExperiment(view: ExperimentView, now: Date) {
     backend: status.backend,
     // The lease id is the worker's credential for ask/tell: it is not shown.
     lease: lease ? { workerId: lease.workerId, expiresAt: lease.expiresAt, ttlMs: lease.ttlMs, active: activeLease(status, now) !== null } : null,
-    newestCheckpoint: status.checkpoints.at(-1) ?? null,
-    checkpoints: status.checkpoints.length,
+    newestCheckpoint: status.retainedCheckpoints.at(-1) ?? null,
+    checkpoints: status.retainedCheckpoints.length,
+    checkpointFailure: status.checkpointFailure,
     pausedReason: status.pausedReason,
     failure: status.failure,
     search: state.search,
