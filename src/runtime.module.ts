@@ -4,6 +4,7 @@ import { EventFeed, StreamStore } from './events/stream-store.js';
 import { ExperimentProjections } from './experiments/experiment-projections.js';
 import { ExperimentService } from './experiments/experiment-service.js';
 import { AuditLedger, ExperimentIndex, ProjectionSnapshots } from './experiments/ports.js';
+import { TimelineReadModel } from './experiments/timeline-read-model.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -24,6 +25,7 @@ export class RuntimeModule {
       { provide: ProjectionSnapshots, useValue: runtime.snapshots },
       { provide: ExperimentProjections, useValue: runtime.projections },
       { provide: ExperimentService, useValue: runtime.service },
+      ...(runtime.timeline ? [{ provide: TimelineReadModel, useValue: runtime.timeline }] : []),
       ...(runtime.store instanceof EventStore ? [{ provide: EventStore, useValue: runtime.store }] : []),
     ];
     return { module: RuntimeModule, providers, exports: providers.map((p) => p.provide) };

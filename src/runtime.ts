@@ -11,6 +11,7 @@ import { MemoryProjectionSnapshots } from './adapters/memory/projection-snapshot
 import { SqlAuditLedger } from './adapters/sql/audit-ledger.js';
 import { SqlExperimentIndex } from './adapters/sql/experiment-index.js';
 import { SqlProjectionSnapshots } from './adapters/sql/projection-snapshots.js';
+import { SqlTimelineReadModel } from './adapters/sql/timeline-read-model.js';
 import type { Database } from './database/database.js';
 import type { EventMetadata } from './events/catalog.js';
 import { EventStore } from './events/event-store.js';
@@ -19,6 +20,7 @@ import type { EventFeed, StreamStore } from './events/stream-store.js';
 import { ExperimentProjections, type ProjectionOptions } from './experiments/experiment-projections.js';
 import { type Clock, ExperimentService, systemClock } from './experiments/experiment-service.js';
 import type { AuditLedger, ExperimentIndex, ProjectionSnapshots } from './experiments/ports.js';
+import type { TimelineReadModel } from './experiments/timeline-read-model.js';
 import { codeVersion } from './version.js';
 
 /**
@@ -33,6 +35,8 @@ export interface Runtime<S extends StreamStore & EventFeed = StreamStore & Event
   readonly snapshots: ProjectionSnapshots;
   readonly index: ExperimentIndex;
   readonly audit: AuditLedger;
+  /** the dashboard's run timeline; SQL only for now (null in memory) */
+  readonly timeline: TimelineReadModel | null;
   readonly projections: ExperimentProjections;
   readonly service: ExperimentService<S>;
 }
@@ -44,12 +48,12 @@ export interface RuntimeOptions {
 
 export function createRuntime(database: Database, options: RuntimeOptions = {}): Runtime<EventStore> & { readonly database: Database } {
   const store = new EventStore(database, { host: hostname(), codeVersion });
-  return wire(database, store, new SqlProjectionSnapshots(database), new SqlExperimentIndex(database), new SqlAuditLedger(database), options);
+  return wire(database, store, new SqlProjectionSnapshots(database), new SqlExperimentIndex(database), new SqlAuditLedger(database), new SqlTimelineReadModel(database), options);
 }
 
 export function createMemoryRuntime(options: RuntimeOptions & { readonly metadata?: Partial<EventMetadata> } = {}): Runtime<MemoryEventStore> {
   const store = new MemoryEventStore(options.metadata);
-  return wire(null, store, new MemoryProjectionSnapshots(), new MemoryExperimentIndex(store), new MemoryAuditLedger(store), options);
+  return wire(null, store, new MemoryProjectionSnapshots(), new MemoryExperimentIndex(store), new MemoryAuditLedger(store), null, options);
 }
 
 function wire<S extends StreamStore & EventFeed, D extends Database | null>(
@@ -58,11 +62,12 @@ function wire<S extends StreamStore & EventFeed, D extends Database | null>(
   snapshots: ProjectionSnapshots,
   index: ExperimentIndex,
   audit: AuditLedger,
+  timeline: TimelineReadModel | null,
   options: RuntimeOptions,
 ): Runtime<S> & { readonly database: D } {
   const projections = new ExperimentProjections(store, { ...options.projections, snapshots });
   const service = new ExperimentService(store, projections, options.clock ?? systemClock);
-  return { database, store, snapshots, index, audit, projections, service };
+  return { database, store, snapshots, index, audit, timeline, projections, service };
 }
 
 export function isRuntime(value: Database | Runtime): value is Runtime {
