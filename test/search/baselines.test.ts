@@ -14,6 +14,8 @@ const settings = (over: Partial<SearchSettings> = {}): SearchSettings => ({
   candidates: 20,
   topK: 10,
   flopsWindow: null,
+  scope: 'trained',
+  updateDataFreq: 1000,
   hyperparameters: AUTHORS,
   referenceLoss: 1,
   ...over,
