@@ -61,7 +61,6 @@ export const safeText = (max: number) =>
     .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
 
 export const experimentIdSchema = safeText(200);
-export const experimentParamsSchema = z.object({ id: experimentIdSchema });
 
 /** A non-negative safe integer written in decimal digits only (no signs, exponents or blanks). */
 export const queryInteger = (min: number, max: number) =>
@@ -108,3 +107,6 @@ export function openApiSchema(schema: z.ZodType): Record<string, unknown> {
   delete json.$schema;
   return json;
 }
+
+/** The query of a plain read: now, or as of `at`, after `minPosition`. */
+export const readQuerySchema = z.object(asOfQuery).strict();

@@ -7,8 +7,8 @@ import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
-import type { AppConfig } from '../config.js';
-import { codeVersion } from '../version.js';
+import type { AppConfig } from '../../config.js';
+import { codeVersion } from '../../version.js';
 import type { ErrorBody } from './exception.filter.js';
 
 /** The OpenAPI UI path; the JSON document is at `/docs-json`. */
