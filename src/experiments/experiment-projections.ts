@@ -7,7 +7,7 @@ import { TreeProjector } from '../tree/evolve.js';
 import { deserialize, serialize } from '../tree/snapshot.js';
 import { initialTreeState, type TreeState } from '../tree/state.js';
 import type { ExperimentEventStore } from './experiment-event-store.js';
-import { evolveStatus, type ExperimentStatus, initialStatus } from './experiment-status.js';
+import { evolveStatus, type ExperimentStatus, initialStatus, statusFromSnapshot } from './experiment-status.js';
 
 /** An experiment's projections at one stream version. */
 export interface ExperimentView {
@@ -193,7 +193,7 @@ export class ExperimentProjections {
       const tree = deserialize(row.tree as Uint8Array);
       return {
         tree,
-        status: (typeof row.status === 'string' ? JSON.parse(row.status) : row.status) as ExperimentStatus,
+        status: statusFromSnapshot(typeof row.status === 'string' ? JSON.parse(row.status) : row.status),
         version: toSafeInteger(row.stream_version, 'projection_snapshots.stream_version'),
         position: toSafeInteger(row.position, 'projection_snapshots.position'),
       };
