@@ -145,6 +145,10 @@ export const upcasters: { readonly [T in EventType]?: Readonly<Record<number, Up
       return { ...d, chosenProbabilities: architecture.map((op, l) => probabilities[l]?.[op] ?? 0) };
     },
   },
+  CheckpointSaved: {
+    // v2 only added optional fields (store, verifiedAt): a v1 payload is a valid v2 one.
+    1: (d) => d,
+  },
   SearchStarted: {
     // v1 searches continued the previous search's tree (removals cleared) and used every node.
     1: (d) => ({ ...d, scope: 'any', tree: 'continued', updateDataFreq: 1 }),
