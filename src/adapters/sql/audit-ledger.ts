@@ -4,7 +4,7 @@
  * stream position the answer reflects. Postgres and PGlite.
  */
 import type { Row, SqlExecutor } from '../../database/database.js';
-import type { EventData } from '../../events/catalog.js';
+import { type EventData, upcastEvent } from '../../events/catalog.js';
 import { type Checkpoint, formatCheckpoint } from '../../events/stored-event.js';
 import { type ApiEvent, AuditLedger, type EventsFilter, type EventsPage, type GHistoryEntry, type GHistoryPage, type LedgerEntry, type LedgerPage } from '../../experiments/ports.js';
 
@@ -189,7 +189,8 @@ function toApiEvent(row: Row): ApiEvent {
     streamVersion: num(row.stream_version),
     type: String(row.type),
     schemaVersion: num(row.schema_version),
-    data: json(row.data),
+    // as the event store reads it: older schema versions upcast to the current one
+    data: upcastEvent(String(row.type), num(row.schema_version), json(row.data)),
     metadata: json(row.metadata),
     createdAt: iso(row.created_at),
     checkpoint: formatCheckpoint(checkpoint),
