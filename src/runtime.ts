@@ -66,7 +66,7 @@ function wire<S extends StreamStore & EventFeed, D extends Database | null>(
   options: RuntimeOptions,
 ): Runtime<S> & { readonly database: D } {
   const projections = new ExperimentProjections(store, { ...options.projections, snapshots });
-  const service = new ExperimentService(store, projections, options.clock ?? systemClock);
+  const service = new ExperimentService(store, projections, options.clock ?? systemClock, index);
   return { database, store, snapshots, index, audit, timeline, projections, service };
 }
 

@@ -12,6 +12,7 @@ import { ExperimentStateError, LeaseConflictError, StepOrderError } from './erro
 import type { EventFeed, StreamStore } from '../events/stream-store.js';
 import type { ExperimentProjections, ExperimentView } from './experiment-projections.js';
 import { toExperimentCreated } from './experiment-request.js';
+import type { ExperimentEntry, ExperimentIndex } from './ports.js';
 import { activeLease, type Lease } from './experiment-status.js';
 
 export interface Clock {
@@ -62,7 +63,15 @@ export class ExperimentService<S extends StreamStore = StreamStore & EventFeed> 
     readonly store: S,
     readonly projections: ExperimentProjections,
     private readonly clock: Clock = systemClock,
+    /** the experiment index, for `list` (the runtime wires it) */
+    private readonly index: ExperimentIndex | null = null,
   ) {}
+
+  /** Every experiment, oldest first (through the ExperimentIndex port). */
+  list(): Promise<ExperimentEntry[]> {
+    if (!this.index) throw new Error('this ExperimentService was built without an ExperimentIndex (use createRuntime or createMemoryRuntime)');
+    return this.index.list();
+  }
 
   async create(request: unknown, options: { id?: string; workerId?: string } = {}): Promise<{ id: string; position: number }> {
     const data = toExperimentCreated(request);

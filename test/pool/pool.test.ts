@@ -69,7 +69,7 @@ describe('a pool of workers on one Postgres, one of them killed with kill -9', (
     }
   });
   after(async () => {
-    await runtime.database.close();
+    await runtime.database?.close();
     await db.drop();
   });
 
