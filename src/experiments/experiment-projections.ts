@@ -1,6 +1,7 @@
 import type { SqlExecutor } from '../database/database.js';
 import { toSafeInteger } from '../database/database.js';
 import { SerialQueue } from '../database/serial-queue.js';
+import { DomainError } from '../kernel/domain-error.js';
 import type { StoredEvent } from '../events/stored-event.js';
 import { TreeProjector } from '../tree/evolve.js';
 import { deserialize, serialize } from '../tree/snapshot.js';
@@ -19,10 +20,9 @@ export interface ExperimentView {
   readonly position: number;
 }
 
-export class ExperimentNotFoundError extends Error {
+export class ExperimentNotFoundError extends DomainError {
   constructor(readonly experimentId: string) {
-    super(`experiment '${experimentId}' not found`);
-    this.name = 'ExperimentNotFoundError';
+    super('not-found', 'ExperimentNotFoundError', `experiment '${experimentId}' not found`);
   }
 }
 

@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 import type { EventData } from '../events/catalog.js';
-import { DomainError } from '../kernel/domain-error.js';
 import { findUnstorable } from '../kernel/storable-text.js';
 import { rngFor } from '../random/counter-rng.js';
 import { assertWindowReachable, drawConstrainedPath } from '../tree/space-model.js';
@@ -14,6 +13,7 @@ import { hyperparametersSchema } from '../tree/hyperparameters.js';
 import { scheduleSchema } from '../tree/schedule.js';
 import { searchConfigSchema } from '../search/config.js';
 import { searchSpaceDefinitionSchema } from '../search-space/definition.js';
+import { DomainError } from '../kernel/domain-error.js';
 import { presets, scaledSpace } from '../search-space/presets.js';
 import { SearchSpace } from '../search-space/search-space.js';
 
@@ -132,8 +132,9 @@ export type CreateExperimentRequest = z.input<typeof createExperimentRequestSche
 /** A request that failed validation; `field` is the dotted path of the first problem. */
 export class ExperimentRequestError extends DomainError {
   declare readonly field: string;
+
   constructor(field: string, reason: string) {
-    super('invalid', 'ExperimentRequestError', `${field}: ${reason}`, field);
+    super('invalid', 'ExperimentRequestError', reason, field);
   }
 }
 

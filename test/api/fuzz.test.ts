@@ -45,7 +45,8 @@ for (const backend of testBackends) {
       if (COLLECT) console.log(report.failures.join('\n'));
       assert.deepEqual(report.failures, []);
       assert.ok(report.requests >= RUNS, `${report.requests} requests sent`);
-      for (const status of ['200', '201', '400', '401', '404', '409', '413', '415', '422', '431']) assert.ok(report.statuses[status], `the corpus exercises ${status}: ${JSON.stringify(report.statuses)}`);
+      // A short run (MCTNAS_FUZZ_RUNS) may miss a rare status; the default run covers all.
+      if (RUNS >= 1_000) for (const status of ['200', '201', '400', '401', '404', '409', '413', '415', '422', '431']) assert.ok(report.statuses[status], `the corpus exercises ${status}: ${JSON.stringify(report.statuses)}`);
     });
   });
 }

@@ -4,7 +4,7 @@
  */
 import { type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
 import { z } from 'zod';
-import { findUnstorable, unstorableText } from '../kernel/storable-text.js';
+import { findUnstorable, unstorableText } from '../../kernel/storable-text.js';
 import { RequestValidationError } from './errors.js';
 
 /**
@@ -47,7 +47,6 @@ export const safeText = (max: number) =>
     .refine((text) => unstorableText(text) === null, 'must be valid Unicode (no lone UTF-16 surrogates)');
 
 export const experimentIdSchema = safeText(200);
-export const experimentParamsSchema = z.object({ id: experimentIdSchema });
 
 /** A non-negative safe integer written in decimal digits only (no signs, exponents or blanks). */
 export const queryInteger = (min: number, max: number) =>
@@ -94,3 +93,6 @@ export function openApiSchema(schema: z.ZodType): Record<string, unknown> {
   delete json.$schema;
   return json;
 }
+
+/** The query of a plain read: now, or as of `at`, after `minPosition`. */
+export const readQuerySchema = z.object(asOfQuery).strict();

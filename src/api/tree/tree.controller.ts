@@ -2,15 +2,16 @@ import { Controller, Get, Param, Query, Res, UseGuards, UseInterceptors } from '
 import type { ServerResponse } from 'node:http';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
-import { gTable, nodeAt, pathError } from '../tree/queries.js';
-import { AuditQueries } from './audit-queries.js';
-import { ApiAuthGuard } from './auth.js';
-import { ExperimentReads } from './experiment-reads.js';
-import { ApiErrors, ApiExperimentParam, ApiQueryFrom } from './openapi.js';
+import { gTable, nodeAt, pathError } from '../../tree/queries.js';
+import { AuditQueries } from '../shared/audit-queries.js';
+import { ApiAuthGuard } from '../shared/auth.js';
+import { ExperimentId } from '../shared/experiment-id.decorator.js';
+import { ExperimentReads } from '../shared/experiment-reads.js';
+import { ApiErrors, ApiExperimentParam, ApiQueryFrom } from '../shared/openapi.js';
 import { ledgerQuerySchema, nodeParamsSchema, opsQuerySchema, treeQuerySchema } from './requests.js';
-import { StreamPositionInterceptor } from './stream-position.interceptor.js';
+import { StreamPositionInterceptor } from '../shared/stream-position.interceptor.js';
 import { SnapshotCache } from './tree-snapshot.js';
-import { experimentParamsSchema, ZodValidationPipe } from './validation.js';
+import { ZodValidationPipe } from '../shared/validation.js';
 
 const DEFAULT_DEPTH = 2;
 const DEFAULT_TOP = 10;
@@ -40,7 +41,7 @@ export class TreeController {
   @ApiQueryFrom(treeQuerySchema)
   @ApiErrors(400, 404, 409, 422)
   async tree(
-    @Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string },
+    @ExperimentId() id: string,
     @Query(new ZodValidationPipe(treeQuerySchema)) query: z.output<typeof treeQuerySchema>,
     @Res({ passthrough: true }) response: ServerResponse,
   ): Promise<string> {
@@ -76,7 +77,7 @@ export class TreeController {
   })
   @ApiQueryFrom(opsQuerySchema)
   @ApiErrors(400, 404, 409)
-  async ops(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Query(new ZodValidationPipe(opsQuerySchema)) query: z.output<typeof opsQuerySchema>) {
+  async ops(@ExperimentId() id: string, @Query(new ZodValidationPipe(opsQuerySchema)) query: z.output<typeof opsQuerySchema>) {
     const now = await this.reads.view(id, query, (view) => {
       const g = gTable(view.tree).g;
       if (query.layer !== undefined && query.layer >= g.length) throw pathError(`layer ${query.layer} is out of range (0..${g.length - 1})`);

@@ -1,14 +1,14 @@
 import { Body, Controller, Delete, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
-import { ExperimentService } from '../experiments/experiment-service.js';
-import { ApiAuthGuard } from './auth.js';
-import { ApiBodyFrom, ApiErrors, ApiExperimentParam } from './openapi.js';
-import { acquireLeaseSchema, leaseSchema, tellSchema } from './requests.js';
-import { experimentParamsSchema, safeText, ZodValidationPipe } from './validation.js';
+import type { z } from 'zod';
+import { ExperimentService } from '../../experiments/experiment-service.js';
+import { ApiAuthGuard } from '../shared/auth.js';
+import { ExperimentId } from '../shared/experiment-id.decorator.js';
+import { ApiBodyFrom, ApiErrors, ApiExperimentParam } from '../shared/openapi.js';
+import { acquireLeaseSchema, leaseParamsSchema, leaseSchema, tellSchema } from './requests.js';
+import { ZodValidationPipe } from '../shared/validation.js';
 
 const DEFAULT_TTL_MS = 30_000;
-const leaseParamsSchema = z.object({ id: safeText(200), leaseId: safeText(200) });
 
 /**
  * The ask/tell protocol for external trainers (e.g. a PyTorch job): acquire the experiment's
@@ -28,7 +28,7 @@ export class WorkersController {
   @ApiOperation({ summary: 'Acquire the experiment lease for a worker (the same worker re-acquiring extends it); an expired lease is taken over' })
   @ApiBodyFrom(acquireLeaseSchema)
   @ApiErrors(400, 401, 404, 409)
-  async acquire(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Body(new ZodValidationPipe(acquireLeaseSchema)) body: z.output<typeof acquireLeaseSchema>) {
+  async acquire(@ExperimentId() id: string, @Body(new ZodValidationPipe(acquireLeaseSchema)) body: z.output<typeof acquireLeaseSchema>) {
     return { experimentId: id, ...(await this.service.acquireLease(id, body.workerId, body.ttlMs ?? DEFAULT_TTL_MS)) };
   }
 
@@ -38,7 +38,7 @@ export class WorkersController {
   @ApiOperation({ summary: 'Extend the lease by its TTL' })
   @ApiBodyFrom(leaseSchema)
   @ApiErrors(400, 401, 404, 409)
-  async heartbeat(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Body(new ZodValidationPipe(leaseSchema)) body: z.output<typeof leaseSchema>) {
+  async heartbeat(@ExperimentId() id: string, @Body(new ZodValidationPipe(leaseSchema)) body: z.output<typeof leaseSchema>) {
     return { experimentId: id, ...(await this.service.heartbeat(id, body.leaseId)) };
   }
 
@@ -58,7 +58,7 @@ export class WorkersController {
   @ApiOperation({ summary: 'The next training step and its architecture (`done: true` once training is over)' })
   @ApiBodyFrom(leaseSchema)
   @ApiErrors(400, 401, 404, 409)
-  async ask(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Body(new ZodValidationPipe(leaseSchema)) body: z.output<typeof leaseSchema>) {
+  async ask(@ExperimentId() id: string, @Body(new ZodValidationPipe(leaseSchema)) body: z.output<typeof leaseSchema>) {
     const sample = await this.service.ask(id, body.leaseId);
     return sample ? { experimentId: id, done: false, ...sample } : { experimentId: id, done: true };
   }
@@ -69,7 +69,7 @@ export class WorkersController {
   @ApiOperation({ summary: "Record the pending step's training loss; returns Ltilde and the reward Q (idempotent per step)" })
   @ApiBodyFrom(tellSchema)
   @ApiErrors(400, 401, 404, 409, 422)
-  async tell(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Body(new ZodValidationPipe(tellSchema)) body: z.output<typeof tellSchema>) {
+  async tell(@ExperimentId() id: string, @Body(new ZodValidationPipe(tellSchema)) body: z.output<typeof tellSchema>) {
     return { experimentId: id, ...(await this.service.tell(id, body.leaseId, body.step, body.loss)) };
   }
 }

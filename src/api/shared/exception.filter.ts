@@ -1,12 +1,8 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { type ServerResponse, STATUS_CODES } from 'node:http';
 import { ZodError } from 'zod';
-import { IdempotencyConflictError, VersionConflictError } from '../events/errors.js';
-import { ExperimentStateError, LeaseConflictError, StepOrderError } from '../experiments/errors.js';
-import { ExperimentNotFoundError } from '../experiments/experiment-projections.js';
-import { ExperimentRequestError } from '../experiments/experiment-request.js';
-import { DomainError, type ErrorKind } from '../kernel/domain-error.js';
-import { NoSearchLauncherError, PositionNotReachedError, RequestValidationError, UnauthorizedError, UnprocessableValueError } from './errors.js';
+import { DomainError, type ErrorKind } from '../../kernel/domain-error.js';
+import { PositionNotReachedError } from './errors.js';
 
 /** The JSON body of every error answer. */
 export interface ErrorBody {
@@ -23,40 +19,33 @@ export interface ErrorBody {
 type Mapping = { status: number; field?: string };
 
 /**
- * Domain errors → HTTP. Malformed input is 400 (naming the field), a missing token 401,
- * unknown experiments 404, lease/version/idempotency/lifecycle conflicts 409, well-formed but
- * semantically invalid values 422. Anything else is a bug: 500 with a generic message, logged
+ * The one table from what went wrong to the HTTP status: malformed input is 400 (naming the
+ * field), a missing token 401, unknown experiments 404, lease/version/idempotency/lifecycle
+ * conflicts (and a position not reached in time) 409, well-formed but semantically invalid
+ * values 422, a dependency down 503. `internal` is a bug: 500 with a generic message, logged
  * with its stack.
  */
-export function classify(error: unknown): Mapping | null {
-  if (error instanceof RequestValidationError || error instanceof ExperimentRequestError) return { status: 400, field: error.field };
-  if (error instanceof ZodError) return { status: 400, field: error.issues[0]?.path.map(String).join('.') };
-  if (error instanceof UnauthorizedError) return { status: 401 };
-  if (error instanceof ExperimentNotFoundError) return { status: 404 };
-  if (
-    error instanceof LeaseConflictError ||
-    error instanceof VersionConflictError ||
-    error instanceof IdempotencyConflictError ||
-    error instanceof ExperimentStateError ||
-    error instanceof PositionNotReachedError ||
-    error instanceof NoSearchLauncherError
-  ) {
-    return { status: 409 };
-  }
-  if (error instanceof UnprocessableValueError) return { status: 422, field: error.field };
-  if (error instanceof StepOrderError) return { status: 422 };
-  if (error instanceof DomainError && error.kind !== 'internal') return { status: STATUS_OF_KIND[error.kind], field: error.field };
-  return null;
-}
-
-const STATUS_OF_KIND: Record<Exclude<ErrorKind, 'internal'>, number> = {
+export const STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = {
   invalid: 400,
   unauthorized: 401,
   'not-found': 404,
   conflict: 409,
   unprocessable: 422,
   unavailable: 503,
+  internal: 500,
 };
+
+/**
+ * Every error of ours is a DomainError with a kind; of the framework's, a ZodError escaping a
+ * parse is malformed input (its first issue names the field) and an HttpException (Nest's 404,
+ * terminus' health report) keeps its own status and body (see the filter). Anything else, and
+ * `internal`, is null: a bug.
+ */
+export function classify(error: unknown): Mapping | null {
+  if (error instanceof DomainError) return error.kind === 'internal' ? null : { status: STATUS_OF_KIND[error.kind], field: error.field };
+  if (error instanceof ZodError) return { status: STATUS_OF_KIND.invalid, field: error.issues[0]?.path.map(String).join('.') };
+  return null;
+}
 
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {

@@ -1,21 +1,22 @@
-import { Body, Controller, Get, HttpCode, Inject, Optional, Param, Post, Query, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Optional, Post, Query, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
-import type { EventData } from '../events/catalog.js';
-import { EventStore } from '../events/event-store.js';
-import { ExperimentNotFoundError } from '../experiments/experiment-projections.js';
-import { strategyNames } from '../search/config.js';
-import { SearchSpace } from '../search-space/search-space.js';
-import { whatIf } from '../analysis/what-if.js';
-import { AuditQueries } from './audit-queries.js';
-import { ApiAuthGuard } from './auth.js';
-import { NoSearchLauncherError, UnprocessableValueError } from './errors.js';
-import { ExperimentReads } from './experiment-reads.js';
-import { ApiBodyFrom, ApiErrors, ApiExperimentParam, ApiQueryFrom } from './openapi.js';
-import { readQuerySchema, replaySchema, searchStartSchema } from './requests.js';
+import type { EventData } from '../../events/catalog.js';
+import { EventStore } from '../../events/event-store.js';
+import { ExperimentNotFoundError } from '../../experiments/experiment-projections.js';
+import { strategyNames } from '../../search/config.js';
+import { SearchSpace } from '../../search-space/search-space.js';
+import { whatIf } from '../../analysis/what-if.js';
+import { AuditQueries } from '../shared/audit-queries.js';
+import { ApiAuthGuard } from '../shared/auth.js';
+import { ExperimentId } from '../shared/experiment-id.decorator.js';
+import { NoSearchLauncherError, UnprocessableValueError } from '../shared/errors.js';
+import { ExperimentReads } from '../shared/experiment-reads.js';
+import { ApiBodyFrom, ApiErrors, ApiExperimentParam, ApiQueryFrom } from '../shared/openapi.js';
+import { replaySchema, searchStartSchema } from './requests.js';
 import { SEARCH_LAUNCHER, type SearchLauncher } from './search-launcher.js';
-import { StreamPositionInterceptor } from './stream-position.interceptor.js';
-import { experimentParamsSchema, ZodValidationPipe } from './validation.js';
+import { StreamPositionInterceptor } from '../shared/stream-position.interceptor.js';
+import { readQuerySchema, ZodValidationPipe } from '../shared/validation.js';
 
 @ApiTags('search')
 @Controller('experiments/:id')
@@ -36,7 +37,7 @@ export class SearchController {
   @ApiBodyFrom(searchStartSchema)
   @ApiResponse({ status: 202, description: '{ experimentId, searchId }: follow it with GET /experiments/{id}/search or the event stream' })
   @ApiErrors(400, 401, 404, 409)
-  async start(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Body(new ZodValidationPipe(searchStartSchema)) body: z.output<typeof searchStartSchema>) {
+  async start(@ExperimentId() id: string, @Body(new ZodValidationPipe(searchStartSchema)) body: z.output<typeof searchStartSchema>) {
     const position = await this.reads.view(id, {}, (view) => view.position);
     if (!this.launcher) throw new NoSearchLauncherError();
     const { searchId } = await this.launcher.start(id, body);
@@ -48,7 +49,7 @@ export class SearchController {
   @ApiOperation({ summary: 'Each search: settings, candidates evaluated (top-1, top-5, loss, FLOPs, params), removals, result' })
   @ApiQueryFrom(readQuerySchema)
   @ApiErrors(400, 404, 409)
-  async results(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Query(new ZodValidationPipe(readQuerySchema)) query: z.output<typeof readQuerySchema>) {
+  async results(@ExperimentId() id: string, @Query(new ZodValidationPipe(readQuerySchema)) query: z.output<typeof readQuerySchema>) {
     const view = await this.reads.view(id, query, (v) => ({ position: v.position, version: v.version }));
     return { experimentId: id, ...view, searches: await this.audit.searches(id, view.position) };
   }
@@ -62,7 +63,7 @@ export class SearchController {
   })
   @ApiBodyFrom(replaySchema)
   @ApiErrors(400, 401, 404, 409, 422)
-  async replay(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Body(new ZodValidationPipe(replaySchema)) body: z.output<typeof replaySchema>) {
+  async replay(@ExperimentId() id: string, @Body(new ZodValidationPipe(replaySchema)) body: z.output<typeof replaySchema>) {
     if (body.at !== undefined) await this.reads.awaitPosition(body.at, 0);
     const events = await this.store.readStream(id, body.at !== undefined ? { toPosition: body.at } : {});
     const created = events[0];

@@ -4,11 +4,11 @@
  * among its siblings; plus the top-k leaves, the G table and size figures. Built synchronously
  * on the projection's view (reads are serialized per experiment), as plain data.
  */
-import type { ExperimentView } from '../experiments/experiment-projections.js';
-import { trainingProbabilities, type TrainingPolicy } from '../tree/policy.js';
-import { gTable, nodeAt, topLeaves, treeStats } from '../tree/queries.js';
-import { requireTree } from '../tree/state.js';
-import { pathKey, type TreeStore } from '../tree/store.js';
+import type { ExperimentView } from '../../experiments/experiment-projections.js';
+import { trainingProbabilities, type TrainingPolicy } from '../../tree/policy.js';
+import { gTable, nodeAt, topLeaves, treeStats } from '../../tree/queries.js';
+import { requireTree } from '../../tree/state.js';
+import { pathKey, type TreeStore } from '../../tree/store.js';
 
 export interface SnapshotNode {
   /** op index at this node's layer (null for the root) */

@@ -15,11 +15,11 @@
  * N serialized ones. Each read still starts its catch-up after it arrived (read-your-writes).
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE } from '../database/database.module.js';
-import type { Database } from '../database/database.js';
-import { EVENTS_CHANNEL } from '../events/event-store.js';
-import { WakeSignal } from '../events/wake-signal.js';
-import { ExperimentProjections, type ExperimentView } from '../experiments/experiment-projections.js';
+import { DATABASE } from '../../database/database.module.js';
+import type { Database } from '../../database/database.js';
+import { EVENTS_CHANNEL } from '../../events/event-store.js';
+import { WakeSignal } from '../../events/wake-signal.js';
+import { ExperimentProjections, type ExperimentView } from '../../experiments/experiment-projections.js';
 import { PositionNotReachedError } from './errors.js';
 import { DEFAULT_WAIT_MS } from './validation.js';
 

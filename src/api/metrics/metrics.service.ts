@@ -11,12 +11,12 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
-import { DATABASE } from '../database/database.module.js';
-import type { Database } from '../database/database.js';
-import { EventStore } from '../events/event-store.js';
-import { type Checkpoint, checkpointOf, START, type StoredEvent } from '../events/stored-event.js';
-import { AuditQueries } from './audit-queries.js';
-import { LiveEvents } from './live-events.js';
+import { DATABASE } from '../../database/database.module.js';
+import type { Database } from '../../database/database.js';
+import { EventStore } from '../../events/event-store.js';
+import { type Checkpoint, checkpointOf, START, type StoredEvent } from '../../events/stored-event.js';
+import { AuditQueries } from '../shared/audit-queries.js';
+import { LiveEvents } from '../events/live-events.js';
 
 /** Window of the steps-per-second gauge. */
 const RATE_WINDOW_MS = 60_000;

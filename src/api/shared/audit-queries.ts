@@ -5,10 +5,10 @@
  * projection view it is served with.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE } from '../database/database.module.js';
-import type { Database, Row } from '../database/database.js';
-import type { EventData, EventType } from '../events/catalog.js';
-import { type Checkpoint, checkpointOf, formatCheckpoint, type StoredEvent } from '../events/stored-event.js';
+import { DATABASE } from '../../database/database.module.js';
+import type { Database, Row } from '../../database/database.js';
+import type { EventData, EventType } from '../../events/catalog.js';
+import { type Checkpoint, checkpointOf, formatCheckpoint, type StoredEvent } from '../../events/stored-event.js';
 
 export interface LedgerEntry {
   /** training step (or search evaluation index when source = 'search') */

@@ -1,8 +1,8 @@
 import { Controller, Get, Res, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { ServerResponse } from 'node:http';
-import { ApiAuthGuard } from './auth.js';
-import { MetricsService } from './metrics.js';
+import { ApiAuthGuard } from '../shared/auth.js';
+import { MetricsService } from './metrics.service.js';
 
 @ApiTags('operations')
 @Controller('metrics')

@@ -8,8 +8,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import type { AppConfig } from '../config.js';
-import { codeVersion } from '../version.js';
+import type { AppConfig } from '../../config.js';
+import { codeVersion } from '../../version.js';
+import { installHttpDrain } from './drain.js';
 import type { ErrorBody } from './exception.filter.js';
 
 /** The OpenAPI UI path; the JSON document is at `/docs-json`. */
@@ -18,6 +19,8 @@ export const DOCS_PATH = 'docs';
 export function configureHttpApi(app: INestApplication, config: Pick<AppConfig, 'bodyLimitBytes'>): void {
   const express = app as NestExpressApplication;
   express.disable('x-powered-by');
+  // First, so a request arriving during shutdown is refused before any work starts.
+  installHttpDrain(app);
   // Registered before Nest's defaults, which then skip their own JSON parser (100 kB limit).
   express.useBodyParser('json', { limit: config.bodyLimitBytes });
   express.use(bodyParserErrors);

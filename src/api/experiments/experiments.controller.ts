@@ -1,19 +1,20 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import type { ExperimentView } from '../experiments/experiment-projections.js';
-import { createExperimentRequestSchema, ExperimentRequestError } from '../experiments/experiment-request.js';
-import { ExperimentService } from '../experiments/experiment-service.js';
-import { totalTrainingSteps } from '../tree/schedule.js';
-import { requireTree } from '../tree/state.js';
-import { ApiAuthGuard } from './auth.js';
-import { RequestValidationError } from './errors.js';
-import { ExperimentReads } from './experiment-reads.js';
-import { ApiBodyFrom, ApiErrors, ApiExperimentParam, ApiQueryFrom } from './openapi.js';
-import { readQuerySchema, reasonSchema } from './requests.js';
-import { StreamPositionInterceptor } from './stream-position.interceptor.js';
-import { experimentParamsSchema, ZodValidationPipe } from './validation.js';
+import type { ExperimentView } from '../../experiments/experiment-projections.js';
+import { createExperimentRequestSchema, ExperimentRequestError } from '../../experiments/experiment-request.js';
+import { ExperimentService } from '../../experiments/experiment-service.js';
+import { totalTrainingSteps } from '../../tree/schedule.js';
+import { requireTree } from '../../tree/state.js';
+import { ApiAuthGuard } from '../shared/auth.js';
+import { ExperimentId } from '../shared/experiment-id.decorator.js';
+import { RequestValidationError } from '../shared/errors.js';
+import { ExperimentReads } from '../shared/experiment-reads.js';
+import { ApiBodyFrom, ApiErrors, ApiExperimentParam, ApiQueryFrom } from '../shared/openapi.js';
+import { reasonSchema } from './requests.js';
+import { StreamPositionInterceptor } from '../shared/stream-position.interceptor.js';
+import { readQuerySchema, ZodValidationPipe } from '../shared/validation.js';
 
 type ReadQuery = z.output<typeof readQuerySchema>;
 
@@ -63,7 +64,7 @@ export class ExperimentsController {
   @ApiOperation({ summary: 'Status, phase, step, backend, lease, newest checkpoint and settings, now or as of `at`' })
   @ApiQueryFrom(readQuerySchema)
   @ApiErrors(400, 404, 409)
-  get(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Query(new ZodValidationPipe(readQuerySchema)) query: ReadQuery) {
+  get(@ExperimentId() id: string, @Query(new ZodValidationPipe(readQuerySchema)) query: ReadQuery) {
     const now = new Date();
     return this.reads.view(id, query, (view) => describeExperiment(view, now));
   }
@@ -73,7 +74,7 @@ export class ExperimentsController {
   @ApiOperation({ summary: 'Weight checkpoints recorded (CheckpointSaved), oldest first' })
   @ApiQueryFrom(readQuerySchema)
   @ApiErrors(400, 404, 409)
-  checkpoints(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Query(new ZodValidationPipe(readQuerySchema)) query: ReadQuery) {
+  checkpoints(@ExperimentId() id: string, @Query(new ZodValidationPipe(readQuerySchema)) query: ReadQuery) {
     return this.reads.view(id, query, (view) => ({
       experimentId: view.id,
       position: view.position,
@@ -89,7 +90,7 @@ export class ExperimentsController {
   @ApiOperation({ summary: 'Pause: ask/tell refuse new steps until resumed (idempotent)' })
   @ApiBodyFrom(reasonSchema)
   @ApiErrors(400, 401, 404, 409)
-  async pause(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Body(new ZodValidationPipe(reasonSchema)) body: z.output<typeof reasonSchema>) {
+  async pause(@ExperimentId() id: string, @Body(new ZodValidationPipe(reasonSchema)) body: z.output<typeof reasonSchema>) {
     return { experimentId: id, ...(await this.service.pause(id, body.reason ?? 'paused over HTTP')) };
   }
 
@@ -99,7 +100,7 @@ export class ExperimentsController {
   @ApiOperation({ summary: 'Resume a paused experiment (idempotent)' })
   @ApiBodyFrom(reasonSchema)
   @ApiErrors(400, 401, 404, 409)
-  async resume(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Body(new ZodValidationPipe(reasonSchema)) body: z.output<typeof reasonSchema>) {
+  async resume(@ExperimentId() id: string, @Body(new ZodValidationPipe(reasonSchema)) body: z.output<typeof reasonSchema>) {
     return { experimentId: id, ...(await this.service.resume(id, body.reason ?? 'resumed over HTTP')) };
   }
 }

@@ -12,9 +12,9 @@
  */
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Observable, Subject, type Subscriber, type Subscription } from 'rxjs';
-import type { EventType } from '../events/catalog.js';
-import { EventStore } from '../events/event-store.js';
-import { type Checkpoint, checkpointOf, type StoredEvent } from '../events/stored-event.js';
+import type { EventType } from '../../events/catalog.js';
+import { EventStore } from '../../events/event-store.js';
+import { type Checkpoint, checkpointOf, type StoredEvent } from '../../events/stored-event.js';
 
 const CATCH_UP_PAGE = 500;
 /** Polling fallback of the hub when no NOTIFY arrives (e.g. xmin held back by a long transaction). */

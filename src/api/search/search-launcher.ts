@@ -3,7 +3,7 @@
  * trainers to this service (a search needs a trainer to evaluate candidates on the supernet).
  * Without one, POST /experiments/:id/search answers 409 (no trainer attached).
  */
-import type { StrategyName } from '../search/config.js';
+import type { StrategyName } from '../../search/config.js';
 
 export const SEARCH_LAUNCHER = Symbol('SearchLauncher');
 

@@ -9,7 +9,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { resolve } from 'node:path';
-import type { AppConfig } from '../config.js';
+import type { AppConfig } from '../../config.js';
 import { UnauthorizedError } from './errors.js';
 
 export const API_AUTH = Symbol('ApiAuth');

@@ -1,19 +1,20 @@
-import { Controller, Get, Headers, type MessageEvent, Param, Query, Sse, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Headers, type MessageEvent, Query, Sse, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { map, type Observable } from 'rxjs';
 import type { z } from 'zod';
-import { EventStore } from '../events/event-store.js';
-import { START } from '../events/stored-event.js';
-import { ExperimentNotFoundError } from '../experiments/experiment-projections.js';
-import { apiEventOf, AuditQueries } from './audit-queries.js';
-import { ApiAuthGuard } from './auth.js';
-import { RequestValidationError } from './errors.js';
-import { ExperimentReads } from './experiment-reads.js';
+import { EventStore } from '../../events/event-store.js';
+import { START } from '../../events/stored-event.js';
+import { ExperimentNotFoundError } from '../../experiments/experiment-projections.js';
+import { apiEventOf, AuditQueries } from '../shared/audit-queries.js';
+import { ApiAuthGuard } from '../shared/auth.js';
+import { ExperimentId } from '../shared/experiment-id.decorator.js';
+import { RequestValidationError } from '../shared/errors.js';
+import { ExperimentReads } from '../shared/experiment-reads.js';
 import { LiveEvents } from './live-events.js';
-import { ApiErrors, ApiExperimentParam, ApiQueryFrom } from './openapi.js';
+import { ApiErrors, ApiExperimentParam, ApiQueryFrom } from '../shared/openapi.js';
 import { checkpointSchema, eventsQuerySchema, streamQuerySchema } from './requests.js';
-import { StreamPositionInterceptor } from './stream-position.interceptor.js';
-import { DEFAULT_WAIT_MS, experimentParamsSchema, ZodValidationPipe } from './validation.js';
+import { StreamPositionInterceptor } from '../shared/stream-position.interceptor.js';
+import { DEFAULT_WAIT_MS, ZodValidationPipe } from '../shared/validation.js';
 
 const DEFAULT_PAGE = 100;
 
@@ -37,7 +38,7 @@ export class EventsController {
   })
   @ApiQueryFrom(eventsQuerySchema)
   @ApiErrors(400, 404, 409)
-  async list(@Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string }, @Query(new ZodValidationPipe(eventsQuerySchema)) query: z.output<typeof eventsQuerySchema>) {
+  async list(@ExperimentId() id: string, @Query(new ZodValidationPipe(eventsQuerySchema)) query: z.output<typeof eventsQuerySchema>) {
     if (query.minPosition !== undefined) await this.reads.awaitPosition(query.minPosition, query.waitMs ?? DEFAULT_WAIT_MS);
     const page = await this.audit.eventsPage(id, { types: query.type, fromStep: query.fromStep, toStep: query.toStep }, query.after ?? 0, query.limit ?? DEFAULT_PAGE);
     if (page.version === 0) throw new ExperimentNotFoundError(id);
@@ -57,7 +58,7 @@ export class EventsController {
   @ApiQueryFrom(streamQuerySchema)
   @ApiErrors(400, 404)
   async stream(
-    @Param(new ZodValidationPipe(experimentParamsSchema)) { id }: { id: string },
+    @ExperimentId() id: string,
     @Query(new ZodValidationPipe(streamQuerySchema)) query: z.output<typeof streamQuerySchema>,
     @Headers('last-event-id') lastEventId: string | undefined,
   ): Promise<Observable<MessageEvent>> {
