@@ -8,6 +8,7 @@ import { configureHttpApi, DOCS_PATH } from '../api/shared/http.js';
 import { LiveEvents } from '../api/events/live-events.js';
 import { SEARCH_LAUNCHER } from '../api/search/search-launcher.js';
 import { AppModule } from '../app.module.js';
+import { DASHBOARD_DIR, dashboardBuilt } from '../dashboard/dashboard.module.js';
 import type { AppConfig } from '../config.js';
 import { openDatabase } from '../database/open-database.js';
 import { createLogger, PinoNestLogger } from '../logging/logger.js';
@@ -99,6 +100,8 @@ export async function startService(config: AppConfig, options: { http?: boolean 
   const url = `http://${config.host}:${(app.getHttpServer().address() as { port: number }).port}`;
   logger.info({ url }, 'mctnas service listening');
   console.log(`mctnas service listening on ${url} (database: ${database.kind} ${database.location}); API docs at ${url}/${DOCS_PATH}`);
+  if (dashboardBuilt()) console.log(`dashboard: ${url}/`);
+  else logger.warn({ dir: DASHBOARD_DIR }, 'the dashboard is not built (npm run build): only the API is served');
   const auth = app.get<ApiAuth>(API_AUTH);
   // The token is a secret: never printed (stdout ends up in logs), only where to read it.
   if (auth.source === 'generated') console.log(`generated an API token, stored in ${auth.file} (mode 0600): export MCTNAS_API_TOKEN=$(cat ${auth.file})`);

@@ -7,7 +7,7 @@ import { TreeProjector } from '../tree/evolve.js';
 import { deserialize, serialize } from '../tree/snapshot.js';
 import { initialTreeState, type TreeState } from '../tree/state.js';
 import type { ExperimentEventStore } from './experiment-event-store.js';
-import { evolveStatus, type ExperimentStatus, initialStatus } from './experiment-status.js';
+import { evolveStatus, type ExperimentStatus, initialStatus, statusFromSnapshot } from './experiment-status.js';
 
 /** An experiment's projections at one stream version. */
 export interface ExperimentView {
@@ -190,9 +190,10 @@ export class ExperimentProjections {
     const row = rows[0];
     if (!row) return null;
     try {
+      const tree = deserialize(row.tree as Uint8Array);
       return {
-        tree: deserialize(row.tree as Uint8Array),
-        status: (typeof row.status === 'string' ? JSON.parse(row.status) : row.status) as ExperimentStatus,
+        tree,
+        status: statusFromSnapshot(typeof row.status === 'string' ? JSON.parse(row.status) : row.status),
         version: toSafeInteger(row.stream_version, 'projection_snapshots.stream_version'),
         position: toSafeInteger(row.position, 'projection_snapshots.position'),
       };

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { DomainEvent, EventData, EventMetadata } from '../events/catalog.js';
 import { IdempotencyConflictError, VersionConflictError } from '../events/errors.js';
 import type { AppendResult, EventStore, NewEvent } from '../events/event-store.js';
+import { DomainError } from '../kernel/domain-error.js';
 import { SearchSpace } from '../search-space/search-space.js';
-import { assertValidLoss, decideReward } from '../tree/reward.js';
-import { phaseChangeAt, sampleArchitecture } from '../tree/sampling.js';
+import { assertValidLoss, decideReward, sameArchitecture } from '../tree/reward.js';
+import { compactSample, phaseChangeAt, sampleArchitecture } from '../tree/sampling.js';
 import { totalTrainingSteps } from '../tree/schedule.js';
 import { requireTree } from '../tree/state.js';
 import { ExperimentStateError, LeaseConflictError, StepOrderError } from './errors.js';
@@ -29,7 +30,9 @@ export interface StepSample {
   readonly architecture: number[];
   readonly phase: EventData<'ArchitectureSampled'>['phase'];
   readonly sampler: EventData<'ArchitectureSampled'>['sampler'];
-  readonly probabilities: number[][];
+  /** per layer, the distribution the op was drawn from (null only for a sample recorded compact by another sampler) */
+  readonly probabilities: number[][] | null;
+  readonly chosenProbabilities: number[];
   readonly flops: number;
   /** position of the ArchitectureSampled event */
   readonly position: number;
@@ -139,25 +142,30 @@ export class ExperimentService<S extends ExperimentEventStore = EventStore> {
    * Null when training is over.
    */
   async ask(id: string, leaseId: string): Promise<StepSample | null> {
-    const result = await this.execute<StepSample | number | null>(id, (view) => {
+    const result = await this.execute<StepSample | { pending: Omit<StepSample, 'position'> | null; step: number } | null>(id, (view) => {
       const lease = this.requireLease(view, leaseId);
       this.assertRunnable(view);
       const tree = view.tree;
       const { config } = requireTree(tree);
       const step = tree.lastRewardedStep + 1;
-      if (tree.lastSampled?.step === step) return { events: [], answer: () => step };
       if (step >= totalTrainingSteps(config.schedule)) return { events: [], answer: () => null };
+      // The sample is a pure function of the tree as of step - 1: a pending one is drawn again
+      // identically (the stored event is compact; the answer carries the full probabilities).
+      const sample = sampleArchitecture(tree, this.space(view), step);
+      if (tree.lastSampled?.step === step) {
+        return { events: [], answer: () => ({ pending: sameArchitecture(tree.lastSampled!.architecture, sample.architecture) ? sample : null, step }) };
+      }
       const meta: Partial<EventMetadata> = { workerId: lease.workerId, step };
       const events: NewEvent[] = [];
       const phaseChange = phaseChangeAt(tree, step);
       if (phaseChange) events.push({ type: 'PhaseChanged', data: phaseChange, metadata: meta, idempotencyKey: `phase:${phaseChange.to}` });
-      const sample = sampleArchitecture(tree, this.space(view), step);
-      events.push({ type: 'ArchitectureSampled', data: sample, metadata: meta, idempotencyKey: `step:${step}:sample` });
+      events.push({ type: 'ArchitectureSampled', data: compactSample(sample), metadata: meta, idempotencyKey: `step:${step}:sample` });
       return { events, answer: (a) => ({ ...sample, position: a!.positions[a!.positions.length - 1]! }) };
     });
-    if (typeof result !== 'number') return result;
-    const pending = await this.eventByKey<'ArchitectureSampled'>(id, `step:${result}:sample`);
-    return { ...pending.data, position: pending.position };
+    if (result === null || !('pending' in result)) return result;
+    const pending = await this.eventByKey<'ArchitectureSampled'>(id, `step:${result.step}:sample`);
+    // Recorded by another sampler (or an older version): the stored payload as it is.
+    return { ...(result.pending ?? pending.data), position: pending.position };
   }
 
   /**
@@ -186,6 +194,29 @@ export class ExperimentService<S extends ExperimentEventStore = EventStore> {
     return typeof result === 'number' ? this.recordedReward(id, result, loss) : result;
   }
 
+  /**
+   * Records a weight checkpoint an external trainer saved after step `step` (already rewarded).
+   * The event's stream position is that of the step's reward, so a retry is the same event
+   * (idempotency key `checkpoint:<step>`) and writes nothing; another file for the same step is
+   * a conflict.
+   */
+  async recordCheckpoint(
+    id: string,
+    leaseId: string,
+    checkpoint: Omit<EventData<'CheckpointSaved'>, 'streamPosition'>,
+  ): Promise<EventData<'CheckpointSaved'> & { position: number }> {
+    const view = await this.projections.current(id);
+    const lease = this.requireLease(view, leaseId);
+    if (checkpoint.step > view.tree.lastRewardedStep) {
+      throw new StepOrderError(`step ${checkpoint.step} has no recorded reward yet (the last is ${view.tree.lastRewardedStep}): tell it before checkpointing it`);
+    }
+    const reward = await this.store.readByKey(id, `step:${checkpoint.step}:reward`);
+    if (!reward) throw new StepOrderError(`step ${checkpoint.step} has no recorded reward`);
+    const data = { ...checkpoint, streamPosition: reward.position };
+    const appended = await this.append(id, [{ type: 'CheckpointSaved', data, metadata: { workerId: lease.workerId, step: checkpoint.step }, idempotencyKey: `checkpoint:${checkpoint.step}` }]);
+    return { ...data, position: appended.positions[0]! };
+  }
+
   pause(id: string, reason: string): Promise<{ position: number }> {
     return this.transition(id, 'ExperimentPaused', { reason }, (view) => {
       if (view.status.lifecycle === 'paused') return false;
@@ -207,6 +238,29 @@ export class ExperimentService<S extends ExperimentEventStore = EventStore> {
 
   fail(id: string, error: string, step: number | null): Promise<{ position: number }> {
     return this.transition(id, 'ExperimentFailed', { error: error.slice(0, 10_000), step }, (view) => view.status.lifecycle !== 'failed');
+  }
+
+  /**
+   * Pins a retained checkpoint: retention never deletes it until it is unpinned. Idempotent.
+   * Unknown or already pruned step: not found (404, field `step`).
+   */
+  pinCheckpoint(id: string, step: number, reason: string): Promise<{ position: number; pinned: boolean }> {
+    return this.execute(id, (view) => {
+      if (!view.status.retainedCheckpoints.some((c) => c.step === step)) {
+        const pruned = view.status.prunedCheckpoints.some((c) => c.step === step);
+        throw new DomainError('not-found', 'CheckpointNotFound', `experiment '${id}' has no ${pruned ? 'retained ' : ''}checkpoint of step ${step}${pruned ? ' (it was pruned)' : ''}`, 'step');
+      }
+      if (view.status.pinnedCheckpoints.includes(step)) return { events: [], answer: () => ({ position: view.position, pinned: true }) };
+      return { events: [{ type: 'CheckpointPinned', data: { step, reason } }], answer: (a) => ({ position: a!.positions[0]!, pinned: true }) };
+    });
+  }
+
+  /** Unpins a checkpoint (the retention policy applies to it again at the next save). Idempotent. */
+  unpinCheckpoint(id: string, step: number, reason: string): Promise<{ position: number; pinned: boolean }> {
+    return this.execute(id, (view) => {
+      if (!view.status.pinnedCheckpoints.includes(step)) return { events: [], answer: () => ({ position: view.position, pinned: false }) };
+      return { events: [{ type: 'CheckpointUnpinned', data: { step, reason } }], answer: (a) => ({ position: a!.positions[0]!, pinned: false }) };
+    });
   }
 
   /** Appends events of the trainer's own (backend, checkpoints, search) at the current version. */

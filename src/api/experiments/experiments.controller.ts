@@ -69,21 +69,6 @@ export class ExperimentsController {
     return this.reads.view(id, query, (view) => describeExperiment(view, now));
   }
 
-  @Get(':id/checkpoints')
-  @ApiExperimentParam()
-  @ApiOperation({ summary: 'Weight checkpoints recorded (CheckpointSaved), oldest first' })
-  @ApiQueryFrom(readQuerySchema)
-  @ApiErrors(400, 404, 409)
-  checkpoints(@ExperimentId() id: string, @Query(new ZodValidationPipe(readQuerySchema)) query: ReadQuery) {
-    return this.reads.view(id, query, (view) => ({
-      experimentId: view.id,
-      position: view.position,
-      version: view.version,
-      checkpoints: [...view.status.checkpoints],
-      newest: view.status.checkpoints.at(-1) ?? null,
-    }));
-  }
-
   @Post(':id/pause')
   @HttpCode(200)
   @ApiExperimentParam()
@@ -131,8 +116,9 @@ export function describeExperiment(view: ExperimentView, now: Date) {
     backend: status.backend,
     // The lease id is the worker's credential for ask/tell: it is not shown.
     lease: lease ? { workerId: lease.workerId, expiresAt: lease.expiresAt, ttlMs: lease.ttlMs, active: Date.parse(lease.expiresAt) > now.getTime() } : null,
-    newestCheckpoint: status.checkpoints.at(-1) ?? null,
-    checkpoints: status.checkpoints.length,
+    newestCheckpoint: status.retainedCheckpoints.at(-1) ?? null,
+    checkpoints: status.retainedCheckpoints.length,
+    checkpointFailure: status.checkpointFailure,
     pausedReason: status.pausedReason,
     failure: status.failure,
     search: state.search,
