@@ -66,11 +66,13 @@ export function RunPage(props: { id: string; at: number | null }) {
     const live = new LiveFeed(id, headCheckpoint(id));
     setFeed(live);
     let timer: number | null = null;
+    // Nothing here re-renders per event: the page (and every panel) re-reads once a second at
+    // most, and only the loss chart follows each event (in LossChart, without re-rendering).
     const unsubscribe = live.subscribe((events) => {
-      setReceived(live.received);
       if (timer === null && events.length > 0) {
         timer = window.setTimeout(() => {
           timer = null;
+          setReceived(live.received);
           setTick((t) => t + 1);
         }, REFRESH_MS);
       }
