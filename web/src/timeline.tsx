@@ -6,7 +6,7 @@ import type { LiveFeed } from './live.js';
 import type { HeatmapAnswer, TimelineAnswer } from './types.js';
 
 const POINTS = 1000;
-const REDRAW_MS = 250;
+const REDRAW_MS = 500;
 const PHASE_COLORS: Record<string, string> = { warmup: 'rgba(150,150,150,0.12)', 'tree-building': 'rgba(255,170,0,0.12)', 'mct-sampling': 'rgba(0,150,80,0.12)' };
 
 interface Series {
