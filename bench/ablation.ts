@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { parse } from 'csv-parse/sync';
 import { ablationPolicies, ablationRequest, type AblationPolicy, policySchedule } from '../src/ablation/policies.js';
+import { LocalDirectoryCheckpointStore } from '../src/adapters/filesystem/checkpoint-store.js';
 import { supernetAccuracies } from '../src/ablation/supernet-accuracies.js';
 import { sampleArchitectures } from '../src/standalone/standalone.js';
 import { meanAndStd, rankingReport, type RankingReport, searchNumberCurve } from '../src/analysis/ranking.js';
@@ -122,7 +123,7 @@ async function trainSupernets(keys: readonly string[], settings: TableSettings):
         const result = await supernetAccuracies(service, request, archs, {
           experimentId: `ablation-${policy.replace('+', '-')}-s${seed}-${STEPS}`,
           workerId: `${hostname()}:${WORK}`,
-          checkpointDir: join(WORK, 'checkpoints'),
+          checkpoints: new LocalDirectoryCheckpointStore(join(WORK, 'checkpoints')),
           signal: controller.signal,
           onProgress: (p) => {
             if (phase !== 'train') {

@@ -15,7 +15,7 @@ import { NestFactory } from '@nestjs/core';
 import { Agent, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
-import { configureHttpApi } from '../src/api/http.js';
+import { configureHttpApi } from '../src/api/shared/http.js';
 import { AppModule } from '../src/app.module.js';
 import type { AppConfig } from '../src/config.js';
 import type { NewEvent } from '../src/events/event-store.js';

@@ -6,6 +6,7 @@
  * difference per step is the recording overhead. Prints a table, writes bench/results/overhead.json.
  *   BENCH_OVERHEAD_STEPS (default 200)
  */
+import { LocalDirectoryCheckpointStore } from '../src/adapters/filesystem/checkpoint-store.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,7 @@ for (const backend of testBackends) {
   const experiment = requireTree((await service.projections.current(id)).tree).config.experiment;
 
   const recorded = await SupernetTrainer.create(experiment, () => undefined);
-  const worker = new TrainingWorker(service, recorded, { workerId: 'bench', checkpointDir: mkdtempSync(join(tmpdir(), 'mctnas-overhead-')), checkpointEvery: 50, maxLiveSteps: steps });
+  const worker = new TrainingWorker(service, recorded, { workerId: 'bench', checkpoints: new LocalDirectoryCheckpointStore(mkdtempSync(join(tmpdir(), 'mctnas-overhead-'))), checkpointEvery: 50, maxLiveSteps: steps });
   let start = performance.now();
   await worker.train(id);
   const withEvents = (performance.now() - start) / steps;

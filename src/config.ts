@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_RETENTION, type RetentionPolicy } from './checkpoints/retention.js';
 
 /** Service configuration from the environment, validated once at start. */
 const environmentSchema = z.object({
@@ -23,6 +24,12 @@ const environmentSchema = z.object({
   MCTNAS_PROTECT_READS: z.stringbool().default(false),
   /** largest accepted JSON request body, in bytes */
   MCTNAS_API_BODY_LIMIT: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** checkpoint retention: keep the newest N (`all`: every one) */
+  MCTNAS_CHECKPOINT_KEEP_LAST: z
+    .union([z.literal('all').transform(() => null), z.coerce.number().int().min(1)])
+    .default(DEFAULT_RETENTION.keepLast),
+  /** checkpoint retention: also keep every checkpoint whose step + 1 is a multiple of K (unset: none) */
+  MCTNAS_CHECKPOINT_KEEP_EVERY: z.coerce.number().int().min(1).optional().or(z.literal('').transform(() => undefined)),
 });
 
 export interface AppConfig {
@@ -35,6 +42,8 @@ export interface AppConfig {
   readonly apiToken: string | null;
   readonly protectReads: boolean;
   readonly bodyLimitBytes: number;
+  /** retention of the checkpoints this installation's trainers write (per run: `train --keep-last/--keep-every`) */
+  readonly checkpointRetention?: RetentionPolicy;
 }
 
 export class ConfigError extends Error {}
@@ -56,5 +65,6 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     apiToken: e.MCTNAS_API_TOKEN ?? null,
     protectReads: e.MCTNAS_PROTECT_READS,
     bodyLimitBytes: e.MCTNAS_API_BODY_LIMIT,
+    checkpointRetention: { keepLast: e.MCTNAS_CHECKPOINT_KEEP_LAST, keepEvery: e.MCTNAS_CHECKPOINT_KEEP_EVERY ?? null },
   };
 }

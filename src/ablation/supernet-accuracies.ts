@@ -7,6 +7,7 @@
  * Resumable: the experiment id is fixed by the caller, so a second call finds the experiment,
  * resumes training from its newest verified checkpoint (or finds it finished) and evaluates.
  */
+import type { CheckpointStore } from '../checkpoints/checkpoint-store.js';
 import type { CreateExperimentRequest } from '../experiments/experiment-request.js';
 import type { ExperimentService } from '../experiments/experiment-service.js';
 import type { Architecture } from '../search-space/definition.js';
@@ -26,7 +27,8 @@ export interface SupernetAccuracies {
 export interface SupernetAccuracyOptions {
   readonly experimentId: string;
   readonly workerId: string;
-  readonly checkpointDir: string;
+  /** where the supernet's checkpoints go */
+  readonly checkpoints: CheckpointStore;
   readonly checkpointEvery?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: TrainingProgress) => void;
@@ -54,7 +56,7 @@ export async function supernetAccuracies(
     let started = performance.now();
     const worker = new TrainingWorker(service, trainer, {
       workerId: options.workerId,
-      checkpointDir: options.checkpointDir,
+      checkpoints: options.checkpoints,
       checkpointEvery: options.checkpointEvery ?? 50,
       signal: options.signal,
       onProgress: options.onProgress,

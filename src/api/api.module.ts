@@ -1,36 +1,23 @@
 import { Module } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
-import type { AppConfig } from '../config.js';
-import { AuditQueries } from './audit-queries.js';
-import { API_AUTH, ApiAuthGuard, resolveApiAuth } from './auth.js';
-import { EventsController } from './events.controller.js';
-import { ApiExceptionFilter } from './exception.filter.js';
-import { ExperimentReads } from './experiment-reads.js';
-import { ExperimentsController } from './experiments.controller.js';
-import { LiveEvents } from './live-events.js';
-import { MetricsController } from './metrics.controller.js';
-import { MetricsService } from './metrics.js';
-import { SearchController } from './search.controller.js';
-import { TreeController } from './tree.controller.js';
-import { WorkersController } from './workers.controller.js';
+import { CheckpointsModule } from './checkpoints/checkpoints.module.js';
+import { EventsModule } from './events/events.module.js';
+import { ExperimentsModule } from './experiments/experiments.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { SearchModule } from './search/search.module.js';
+import { ApiSharedModule } from './shared/api-shared.module.js';
+import { ApiExceptionFilter } from './shared/exception.filter.js';
+import { TreeModule } from './tree/tree.module.js';
+import { WorkersModule } from './workers/workers.module.js';
 
 /**
- * The HTTP API over the experiments module (event store, projections, commands). The token
- * guard is per controller, so /health stays open for probes; the exception filter is global
- * so every error, ours or the framework's, gets the same JSON shape.
+ * The HTTP API over the experiments module (event store, projections, commands), one module
+ * per context. The token guard is per controller, so /health stays open for probes; the
+ * exception filter is global so every error, ours or the framework's, gets the same JSON shape.
  */
 @Module({
-  controllers: [ExperimentsController, TreeController, EventsController, WorkersController, SearchController, MetricsController],
-  providers: [
-    { provide: API_AUTH, useFactory: (config: ConfigService) => resolveApiAuth(config.getOrThrow<AppConfig>('app')), inject: [ConfigService] },
-    { provide: APP_FILTER, useClass: ApiExceptionFilter },
-    ApiAuthGuard,
-    ExperimentReads,
-    AuditQueries,
-    LiveEvents,
-    MetricsService,
-  ],
-  exports: [API_AUTH, LiveEvents],
+  imports: [ApiSharedModule, ExperimentsModule, CheckpointsModule, TreeModule, EventsModule, WorkersModule, SearchModule, MetricsModule],
+  providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],
+  exports: [ApiSharedModule, EventsModule],
 })
 export class ApiModule {}

@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { LocalDirectoryCheckpointStore } from '../adapters/filesystem/checkpoint-store.js';
+import type { RetentionPolicy } from '../checkpoints/retention.js';
 import type { AppConfig } from '../config.js';
 import type { ExperimentService } from '../experiments/experiment-service.js';
 import type { StrategyName } from '../search/config.js';
@@ -11,6 +13,7 @@ import { trainingProgressBar } from './progress.js';
 
 export interface TrainJobOptions {
   readonly checkpointEvery?: number;
+  readonly retention?: RetentionPolicy;
   readonly maxLiveSteps?: number;
   readonly strategy?: StrategyName;
   readonly candidates?: number;
@@ -23,6 +26,11 @@ export interface TrainJobOptions {
  */
 export function workerIdFor(config: AppConfig): string {
   return config.workerId ?? `${hostname()}:${resolve(config.dataDir)}`;
+}
+
+/** The checkpoint store of this installation: `$MCTNAS_DATA_DIR/checkpoints`, locations relative to it. */
+export function checkpointStoreFor(config: AppConfig): LocalDirectoryCheckpointStore {
+  return new LocalDirectoryCheckpointStore(join(config.dataDir, 'checkpoints'));
 }
 
 /**
@@ -42,8 +50,12 @@ export async function trainJob(service: ExperimentService, config: AppConfig, ex
   try {
     const result = await runExperiment(service, experimentId, (experiment) => SupernetTrainer.create(experiment, (line) => console.error(line)), {
       workerId: workerIdFor(config),
-      checkpointDir: join(config.dataDir, 'checkpoints'),
+      checkpoints: checkpointStoreFor(config),
       checkpointEvery: options.checkpointEvery ?? 50,
+      retention: options.retention ?? config.checkpointRetention,
+      log: (message, fields) => {
+        if (/failed|unavailable|rejected/.test(message)) console.error(`${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
+      },
       maxLiveSteps: options.maxLiveSteps,
       strategy: options.strategy,
       candidates: options.candidates,

@@ -24,6 +24,8 @@ import { startService } from './service.js';
 import { registerStandaloneCommand } from './standalone.js';
 import { registerTabularCommand } from './tabular.js';
 import { inspectExperiment } from './inspect.js';
+import { keepLast, registerCheckpointCommands } from './checkpoints.js';
+import { retentionPolicy } from '../checkpoints/retention.js';
 
 const config = loadConfig(process.env);
 const program = new Command('mctnas').description('event-sourced MCT-NAS experiments');
@@ -69,12 +71,18 @@ program
   .option('--max-steps <n>', 'stop after this many live steps (resume later)', integer(1))
   .option('--strategy <name>', 'search strategy (default: the experiment\'s)', strategy)
   .option('--candidates <k>', 'K candidates fully evaluated (default: the experiment\'s)', integer(1))
+  .option('--keep-last <n>', 'retention: keep the newest n checkpoints, or `all` (default 3, or MCTNAS_CHECKPOINT_KEEP_LAST)', keepLast)
+  .option('--keep-every <k>', 'retention: also keep every checkpoint whose step + 1 is a multiple of k (default none, or MCTNAS_CHECKPOINT_KEEP_EVERY)', integer(1))
   .option('--no-progress', 'no progress bar')
-  .action(async (id: string, flags: { http: boolean; checkpointEvery: number; maxSteps?: number; strategy?: StrategyName; candidates?: number; progress: boolean }) => {
+  .action(async (id: string, flags: { http: boolean; checkpointEvery: number; maxSteps?: number; strategy?: StrategyName; candidates?: number; progress: boolean; keepLast?: number | null; keepEvery?: number }) => {
     const running = await startService(config, { http: flags.http });
     try {
       await trainJob(running.runtime.service, config, id, {
         checkpointEvery: flags.checkpointEvery,
+        retention: retentionPolicy({
+          keepLast: flags.keepLast === undefined ? config.checkpointRetention?.keepLast : flags.keepLast,
+          keepEvery: flags.keepEvery ?? config.checkpointRetention?.keepEvery,
+        }),
         maxLiveSteps: flags.maxSteps,
         strategy: flags.strategy,
         candidates: flags.candidates,
@@ -127,6 +135,7 @@ program
 
 registerTabularCommand(program);
 registerStandaloneCommand(program);
+registerCheckpointCommands(program, config);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`error: ${(error as Error).message ?? String(error)}`);

@@ -6,8 +6,7 @@ import type { StrategyName } from '../search/config.js';
 import { SupernetTrainer } from '../training/supernet-trainer.js';
 import { restoreNewestCheckpoint, TrainingWorker } from '../training/training-worker.js';
 import { requireTree } from '../tree/state.js';
-import { join } from 'node:path';
-import { printOutcome, workerIdFor } from './jobs.js';
+import { checkpointStoreFor, printOutcome, workerIdFor } from './jobs.js';
 
 /**
  * Another search (e.g. the random or evolutionary baseline) on the supernet of a trained
@@ -22,11 +21,12 @@ export async function searchJob(
   const view = await service.projections.current(experimentId);
   const trainer = await SupernetTrainer.create(requireTree(view.tree).config.experiment, (line) => console.error(line));
   try {
-    const { checkpoint } = restoreNewestCheckpoint(trainer, view.status.checkpoints);
+    const checkpoints = checkpointStoreFor(config);
+    const { checkpoint } = await restoreNewestCheckpoint(trainer, checkpoints, view.status.retainedCheckpoints);
     if (!checkpoint || checkpoint.step !== view.tree.lastRewardedStep) {
       throw new ExperimentStateError(`experiment '${experimentId}' has no verified checkpoint of its last trained step: train it to the end first (mctnas train ${experimentId})`);
     }
-    const worker = new TrainingWorker(service, trainer, { workerId: workerIdFor(config), checkpointDir: join(config.dataDir, 'checkpoints'), checkpointEvery: 1 });
+    const worker = new TrainingWorker(service, trainer, { workerId: workerIdFor(config), checkpoints, checkpointEvery: 1 });
     const lease = await worker.acquire(experimentId);
     try {
       const outcome = await runSearchOnExperiment(service, experimentId, { leaseId: lease.leaseId, evaluator: trainer.evaluator(), ...options });

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { SearchLauncher, SearchStartOptions } from '../api/search-launcher.js';
+import type { SearchLauncher, SearchStartOptions } from '../api/search/search-launcher.js';
 import type { AppConfig } from '../config.js';
 import { ExperimentStateError } from '../experiments/errors.js';
 import type { ExperimentService } from '../experiments/experiment-service.js';

@@ -38,8 +38,13 @@ export const eventCatalog = {
   ArchitectureSampled: { version: 1, schema: architectureSampledSchema },
   RewardRecorded: { version: 1, schema: rewardRecordedSchema },
   VisitCountsUpdated: { version: 1, schema: visitCountsUpdatedSchema },
+  /**
+   * v2: `location` is the store's location (local directory: relative to the checkpoint root,
+   * `$MCTNAS_DATA_DIR/checkpoints`; v1 locations were paths as the process saw them and still
+   * resolve), plus the adapter kind and when the stored bytes were read back and verified.
+   */
   CheckpointSaved: {
-    version: 1,
+    version: 2,
     schema: z.object({
       step: nonNegInt,
       epoch: nonNegInt,
@@ -47,7 +52,27 @@ export const eventCatalog = {
       sha256: z.string().regex(/^[0-9a-f]{64}$/),
       size: nonNegInt,
       streamPosition: nonNegInt,
+      store: z.string().min(1).optional(),
+      verifiedAt: z.string().optional(),
     }),
+  },
+  /** A checkpoint file deleted by the retention policy (recorded before the file is deleted). */
+  CheckpointPruned: {
+    version: 1,
+    schema: z.object({
+      step: nonNegInt,
+      location: z.string().min(1),
+      reason: z.string().max(1000),
+      policy: z.object({ keepLast: z.number().int().positive().nullable(), keepEvery: z.number().int().positive().nullable() }),
+    }),
+  },
+  /** A user keeps a checkpoint whatever the retention policy says (API or CLI). */
+  CheckpointPinned: { version: 1, schema: z.object({ step: nonNegInt, reason: z.string().max(1000) }) },
+  CheckpointUnpinned: { version: 1, schema: z.object({ step: nonNegInt, reason: z.string().max(1000) }) },
+  /** The store refused a checkpoint (full disk, I/O error, permission); nothing was stored. */
+  CheckpointWriteFailed: {
+    version: 1,
+    schema: z.object({ step: nonNegInt, store: z.string().min(1), failure: z.string().min(1), message: z.string().max(2000) }),
   },
   WorkerLeaseAcquired: {
     version: 1,

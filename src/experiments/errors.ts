@@ -1,23 +1,22 @@
+import { DomainError } from '../kernel/domain-error.js';
+
 /** Another worker holds the experiment's lease, or the given lease is not the one in force. */
-export class LeaseConflictError extends Error {
+export class LeaseConflictError extends DomainError {
   constructor(message: string) {
-    super(message);
-    this.name = 'LeaseConflictError';
+    super('conflict', 'LeaseConflictError', message);
   }
 }
 
 /** The command does not fit the experiment's lifecycle (paused, completed, failed...). */
-export class ExperimentStateError extends Error {
+export class ExperimentStateError extends DomainError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ExperimentStateError';
+    super('conflict', 'ExperimentStateError', message);
   }
 }
 
 /** A step that is not the one the experiment expects (from the future, or never sampled). */
-export class StepOrderError extends Error {
+export class StepOrderError extends DomainError {
   constructor(message: string) {
-    super(message);
-    this.name = 'StepOrderError';
+    super('unprocessable', 'StepOrderError', message);
   }
 }

@@ -1,12 +1,13 @@
 import type { SqlExecutor } from '../database/database.js';
 import { toSafeInteger } from '../database/database.js';
 import { SerialQueue } from '../database/serial-queue.js';
+import { DomainError } from '../kernel/domain-error.js';
 import type { StoredEvent } from '../events/stored-event.js';
 import { TreeProjector } from '../tree/evolve.js';
 import { deserialize, serialize } from '../tree/snapshot.js';
 import { initialTreeState, type TreeState } from '../tree/state.js';
 import type { ExperimentEventStore } from './experiment-event-store.js';
-import { evolveStatus, type ExperimentStatus, initialStatus } from './experiment-status.js';
+import { evolveStatus, type ExperimentStatus, initialStatus, statusFromSnapshot } from './experiment-status.js';
 
 /** An experiment's projections at one stream version. */
 export interface ExperimentView {
@@ -19,10 +20,9 @@ export interface ExperimentView {
   readonly position: number;
 }
 
-export class ExperimentNotFoundError extends Error {
+export class ExperimentNotFoundError extends DomainError {
   constructor(readonly experimentId: string) {
-    super(`experiment '${experimentId}' not found`);
-    this.name = 'ExperimentNotFoundError';
+    super('not-found', 'ExperimentNotFoundError', `experiment '${experimentId}' not found`);
   }
 }
 
@@ -192,7 +192,7 @@ export class ExperimentProjections {
     try {
       return {
         tree: deserialize(row.tree as Uint8Array),
-        status: (typeof row.status === 'string' ? JSON.parse(row.status) : row.status) as ExperimentStatus,
+        status: statusFromSnapshot(typeof row.status === 'string' ? JSON.parse(row.status) : row.status),
         version: toSafeInteger(row.stream_version, 'projection_snapshots.stream_version'),
         position: toSafeInteger(row.position, 'projection_snapshots.position'),
       };

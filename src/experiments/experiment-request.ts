@@ -10,6 +10,7 @@ import { hyperparametersSchema } from '../tree/hyperparameters.js';
 import { scheduleSchema } from '../tree/schedule.js';
 import { searchConfigSchema } from '../search/config.js';
 import { searchSpaceDefinitionSchema } from '../search-space/definition.js';
+import { DomainError } from '../kernel/domain-error.js';
 import { presets, scaledSpace } from '../search-space/presets.js';
 import { SearchSpace } from '../search-space/search-space.js';
 
@@ -52,13 +53,11 @@ export const createExperimentRequestSchema = z
 export type CreateExperimentRequest = z.input<typeof createExperimentRequestSchema>;
 
 /** A request that failed validation; `field` is the dotted path of the first problem. */
-export class ExperimentRequestError extends Error {
-  constructor(
-    readonly field: string,
-    reason: string,
-  ) {
-    super(`${field}: ${reason}`);
-    this.name = 'ExperimentRequestError';
+export class ExperimentRequestError extends DomainError {
+  declare readonly field: string;
+
+  constructor(field: string, reason: string) {
+    super('invalid', 'ExperimentRequestError', reason, field);
   }
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DomainEvent, EventData, EventMetadata } from '../events/catalog.js';
 import { IdempotencyConflictError, VersionConflictError } from '../events/errors.js';
 import type { AppendResult, EventStore, NewEvent } from '../events/event-store.js';
+import { DomainError } from '../kernel/domain-error.js';
 import { SearchSpace } from '../search-space/search-space.js';
 import { assertValidLoss, decideReward } from '../tree/reward.js';
 import { phaseChangeAt, sampleArchitecture } from '../tree/sampling.js';
@@ -207,6 +208,29 @@ export class ExperimentService<S extends ExperimentEventStore = EventStore> {
 
   fail(id: string, error: string, step: number | null): Promise<{ position: number }> {
     return this.transition(id, 'ExperimentFailed', { error: error.slice(0, 10_000), step }, (view) => view.status.lifecycle !== 'failed');
+  }
+
+  /**
+   * Pins a retained checkpoint: retention never deletes it until it is unpinned. Idempotent.
+   * Unknown or already pruned step: not found (404, field `step`).
+   */
+  pinCheckpoint(id: string, step: number, reason: string): Promise<{ position: number; pinned: boolean }> {
+    return this.execute(id, (view) => {
+      if (!view.status.retainedCheckpoints.some((c) => c.step === step)) {
+        const pruned = view.status.prunedCheckpoints.some((c) => c.step === step);
+        throw new DomainError('not-found', 'CheckpointNotFound', `experiment '${id}' has no ${pruned ? 'retained ' : ''}checkpoint of step ${step}${pruned ? ' (it was pruned)' : ''}`, 'step');
+      }
+      if (view.status.pinnedCheckpoints.includes(step)) return { events: [], answer: () => ({ position: view.position, pinned: true }) };
+      return { events: [{ type: 'CheckpointPinned', data: { step, reason } }], answer: (a) => ({ position: a!.positions[0]!, pinned: true }) };
+    });
+  }
+
+  /** Unpins a checkpoint (the retention policy applies to it again at the next save). Idempotent. */
+  unpinCheckpoint(id: string, step: number, reason: string): Promise<{ position: number; pinned: boolean }> {
+    return this.execute(id, (view) => {
+      if (!view.status.pinnedCheckpoints.includes(step)) return { events: [], answer: () => ({ position: view.position, pinned: false }) };
+      return { events: [{ type: 'CheckpointUnpinned', data: { step, reason } }], answer: (a) => ({ position: a!.positions[0]!, pinned: false }) };
+    });
   }
 
   /** Appends events of the trainer's own (backend, checkpoints, search) at the current version. */

@@ -20,7 +20,15 @@ export interface ExperimentStatus {
   readonly phase: Phase | null;
   readonly lease: Lease | null;
   readonly backend: EventData<'TrainingBackendSelected'> | null;
+  /** every CheckpointSaved, oldest first (pruned ones included: the audit shows what existed) */
   readonly checkpoints: readonly EventData<'CheckpointSaved'>[];
+  /** the saved checkpoints not pruned since (their files should exist), oldest first */
+  readonly retainedCheckpoints: readonly EventData<'CheckpointSaved'>[];
+  /** steps of the checkpoints pinned by a user */
+  readonly pinnedCheckpoints: readonly number[];
+  readonly prunedCheckpoints: readonly EventData<'CheckpointPruned'>[];
+  /** the last checkpoint write that failed, until a later checkpoint is saved */
+  readonly checkpointFailure: EventData<'CheckpointWriteFailed'> | null;
   readonly pausedReason: string | null;
   readonly failure: string | null;
   readonly searches: readonly string[];
@@ -34,6 +42,10 @@ export const initialStatus: ExperimentStatus = Object.freeze({
   lease: null,
   backend: null,
   checkpoints: [],
+  retainedCheckpoints: [],
+  pinnedCheckpoints: [],
+  prunedCheckpoints: [],
+  checkpointFailure: null,
   pausedReason: null,
   failure: null,
   searches: [],
@@ -51,7 +63,25 @@ export function evolveStatus(status: ExperimentStatus, event: DomainEvent): Expe
     case 'TrainingBackendSelected':
       return { ...status, backend: event.data };
     case 'CheckpointSaved':
-      return { ...status, checkpoints: [...status.checkpoints, event.data] };
+      return {
+        ...status,
+        checkpoints: [...status.checkpoints, event.data],
+        // a step saved again (replayed after a restore) replaces its earlier record
+        retainedCheckpoints: [...status.retainedCheckpoints.filter((c) => c.step !== event.data.step), event.data].sort((a, b) => a.step - b.step),
+        checkpointFailure: null,
+      };
+    case 'CheckpointPruned':
+      return {
+        ...status,
+        retainedCheckpoints: status.retainedCheckpoints.filter((c) => c.step !== event.data.step),
+        prunedCheckpoints: [...status.prunedCheckpoints, event.data],
+      };
+    case 'CheckpointPinned':
+      return status.pinnedCheckpoints.includes(event.data.step) ? status : { ...status, pinnedCheckpoints: [...status.pinnedCheckpoints, event.data.step].sort((a, b) => a - b) };
+    case 'CheckpointUnpinned':
+      return { ...status, pinnedCheckpoints: status.pinnedCheckpoints.filter((s) => s !== event.data.step) };
+    case 'CheckpointWriteFailed':
+      return { ...status, checkpointFailure: event.data };
     case 'WorkerLeaseAcquired':
       return { ...status, lease: { workerId: event.data.workerId, leaseId: event.data.leaseId, expiresAt: event.data.expiresAt, ttlMs: event.data.ttlMs } };
     case 'WorkerHeartbeat':
@@ -74,6 +104,17 @@ export function evolveStatus(status: ExperimentStatus, event: DomainEvent): Expe
     default:
       return status;
   }
+}
+
+/**
+ * A status read back from a snapshot; a snapshot written before a field existed throws, and the
+ * projection then replays from event 0 (snapshots are only a cache).
+ */
+export function statusFromSnapshot(raw: unknown): ExperimentStatus {
+  if (typeof raw !== 'object' || raw === null) throw new Error('status snapshot is not an object');
+  const missing = Object.keys(initialStatus).filter((key) => !(key in raw));
+  if (missing.length > 0) throw new Error(`status snapshot predates ${missing.join(', ')}`);
+  return raw as ExperimentStatus;
 }
 
 /** The lease in force at `now`, or null when none is held or it has expired. */

@@ -1,4 +1,4 @@
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { firstValueFrom, takeWhile, toArray } from 'rxjs';
 import type { EventData } from '../events/catalog.js';
 import type { StoredEventOf } from '../events/stored-event.js';
@@ -7,7 +7,8 @@ import type { ExperimentService } from '../experiments/experiment-service.js';
 import type { Lease } from '../experiments/experiment-status.js';
 import { totalTrainingSteps } from '../tree/schedule.js';
 import { requireTree } from '../tree/state.js';
-import { checkpointPath, readVerifiedCheckpoint, writeCheckpointFile } from './checkpoint-files.js';
+import { checkpointKey, CheckpointStorageError, type CheckpointStore } from '../checkpoints/checkpoint-store.js';
+import { DEFAULT_RETENTION, planPruning, type RetentionPolicy } from '../checkpoints/retention.js';
 import type { StepTrainer } from './step-trainer.js';
 
 export interface TrainingProgress {
@@ -20,9 +21,14 @@ export interface TrainingProgress {
 
 export interface WorkerOptions {
   readonly workerId: string;
-  readonly checkpointDir: string;
+  /** where weights are stored (local directory, object store) */
+  readonly checkpoints: CheckpointStore;
   /** save weights every this many steps */
   readonly checkpointEvery: number;
+  /** which older checkpoints are deleted after a new one is verified (default: DEFAULT_RETENTION) */
+  readonly retention?: RetentionPolicy;
+  /** while the store refuses a checkpoint (full disk...), retry it this often (default 30 s) */
+  readonly storageRetryMs?: number;
   readonly leaseTtlMs?: number;
   /** stop (gracefully, lease released) after this many live steps; for tests and time-boxed runs */
   readonly maxLiveSteps?: number;
@@ -50,18 +56,22 @@ export interface TrainingOutcome {
   readonly lastStep: number;
 }
 
+/** Prefix of the pause reason a worker records when the checkpoint store refuses a write. */
+export const STORAGE_PAUSE_PREFIX = 'checkpoint storage unavailable';
+
 /**
- * Loads the newest checkpoint whose file exists and whose sha256 matches the recorded one,
+ * Loads the newest retained checkpoint whose bytes the store returns with the recorded sha256,
  * falling back to older ones; returns it (null: none usable) and why the others were rejected.
  */
-export function restoreNewestCheckpoint(
+export async function restoreNewestCheckpoint(
   trainer: StepTrainer,
+  store: CheckpointStore,
   checkpoints: readonly EventData<'CheckpointSaved'>[],
   log?: WorkerOptions['log'],
-): { checkpoint: EventData<'CheckpointSaved'> | null; rejected: string[] } {
+): Promise<{ checkpoint: EventData<'CheckpointSaved'> | null; rejected: string[] }> {
   const rejected: string[] = [];
   for (const candidate of [...checkpoints].reverse()) {
-    const file = readVerifiedCheckpoint(candidate.location, candidate.sha256);
+    const file = await store.readVerified(candidate.location, candidate.sha256);
     if ('bytes' in file) {
       trainer.loadState(file.bytes);
       return { checkpoint: candidate, rejected };
@@ -88,6 +98,8 @@ export class TrainingWorker {
   private lease: Lease | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private heartbeatFailure: unknown = null;
+  /** the checkpoint this run restored from: a running resume depends on it, never pruned */
+  private restoredStep: number | null = null;
 
   constructor(
     private readonly service: ExperimentService,
@@ -135,7 +147,8 @@ export class TrainingWorker {
 
   private async restore(experimentId: string): Promise<ResumeReport> {
     const view = await this.service.projections.current(experimentId);
-    const { checkpoint, rejected } = restoreNewestCheckpoint(this.trainer, view.status.checkpoints, this.options.log);
+    const { checkpoint, rejected } = await restoreNewestCheckpoint(this.trainer, this.options.checkpoints, view.status.retainedCheckpoints, this.options.log);
+    this.restoredStep = checkpoint?.step ?? null;
     const lastRewarded = view.tree.lastRewardedStep;
     const from = checkpoint ? checkpoint.step + 1 : 0;
     let replayed = 0;
@@ -196,6 +209,15 @@ export class TrainingWorker {
         throw error;
       }
     };
+    // A run that stopped while the store refused its checkpoint: store it now (waiting for
+    // space), then resume the experiment.
+    const failure = before.status.checkpointFailure;
+    if (before.status.lifecycle === 'paused' && before.status.pausedReason?.startsWith(STORAGE_PAUSE_PREFIX)) {
+      if (failure && failure.step === lastStep && !(await this.saveCheckpoint(experimentId, lease, lastStep, config.schedule.stepsPerEpoch, before.position))) {
+        return { status: 'paused', liveSteps, lastStep };
+      }
+      await this.service.resume(experimentId, 'checkpoint storage available again');
+    }
     if (pending === null && !(await askNext())) return { status, liveSteps, lastStep };
 
     await firstValueFrom(
@@ -215,7 +237,10 @@ export class TrainingWorker {
             lastStep = step;
             liveSteps += 1;
             if ((step + 1) % this.options.checkpointEvery === 0 || step + 1 === totalSteps) {
-              await this.saveCheckpoint(experimentId, lease, step, config.schedule.stepsPerEpoch, told.position);
+              if (!(await this.saveCheckpoint(experimentId, lease, step, config.schedule.stepsPerEpoch, told.position))) {
+                status = 'paused';
+                return false;
+              }
             }
             this.options.onProgress?.({ step, totalSteps, phase: sampled.data.phase, loss, stepsPerSecond: liveSteps / ((Date.now() - started) / 1000) });
             return askNext();
@@ -226,16 +251,108 @@ export class TrainingWorker {
     return { status, liveSteps, lastStep };
   }
 
-  private async saveCheckpoint(experimentId: string, lease: Lease, step: number, stepsPerEpoch: number, streamPosition: number): Promise<void> {
-    const written = writeCheckpointFile(checkpointPath(this.options.checkpointDir, experimentId, step), this.trainer.saveState());
-    await this.service.append(experimentId, [
-      {
-        type: 'CheckpointSaved',
-        data: { step, epoch: Math.floor(step / stepsPerEpoch), location: written.location, sha256: written.sha256, size: written.size, streamPosition },
-        idempotencyKey: `checkpoint:${step}`,
-        metadata: { workerId: lease.workerId, step },
-      },
-    ]);
+  /**
+   * Stores the trainer's state, reads it back and verifies its sha256, records CheckpointSaved,
+   * then prunes by the retention policy. When the store refuses (full disk, I/O error,
+   * permission), nothing is recorded but CheckpointWriteFailed and the pause (the reason says
+   * why); the worker retries every `storageRetryMs` and resumes the experiment once the write
+   * succeeds. False: stopped (abort signal) while the store was still refusing.
+   */
+  private async saveCheckpoint(experimentId: string, lease: Lease, step: number, stepsPerEpoch: number, streamPosition: number): Promise<boolean> {
+    const store = this.options.checkpoints;
+    const bytes = this.trainer.saveState();
+    let pausedHere = false;
+    for (;;) {
+      this.assertLeaseHealthy();
+      try {
+        const stored = await store.put(checkpointKey(experimentId, step), bytes);
+        const check = await store.readVerified(stored.location, stored.sha256);
+        if ('problem' in check) {
+          await store.delete(stored.location).catch(() => false);
+          throw new CheckpointStorageError('read', 'EIO', stored.location, check.problem);
+        }
+        await this.service.append(experimentId, [
+          {
+            type: 'CheckpointSaved',
+            data: { step, epoch: Math.floor(step / stepsPerEpoch), ...stored, streamPosition, store: store.kind, verifiedAt: new Date().toISOString() },
+            idempotencyKey: `checkpoint:${step}`,
+            metadata: { workerId: lease.workerId, step },
+          },
+        ]);
+        break;
+      } catch (error) {
+        if (!(error instanceof CheckpointStorageError)) throw error;
+        await this.recordStorageFailure(experimentId, lease, step, error);
+        pausedHere = true;
+        try {
+          await sleep(this.options.storageRetryMs ?? 30_000, undefined, { signal: this.options.signal });
+        } catch {
+          return false; // aborted: the experiment stays paused; the next run stores this step first
+        }
+      }
+    }
+    const view = await this.service.projections.current(experimentId);
+    if (view.status.lifecycle === 'paused' && view.status.pausedReason?.startsWith(STORAGE_PAUSE_PREFIX)) {
+      await this.service.resume(experimentId, `checkpoint of step ${step} stored`);
+    } else if (pausedHere) {
+      this.options.log?.('checkpoint stored after a storage failure', { step });
+    }
+    await this.prune(experimentId, lease, step);
+    return true;
+  }
+
+  private async recordStorageFailure(experimentId: string, lease: Lease, step: number, error: CheckpointStorageError): Promise<void> {
+    this.options.log?.('checkpoint write failed', { step, failure: error.failure, message: error.message });
+    const status = (await this.service.projections.current(experimentId)).status;
+    const known = status.checkpointFailure;
+    if (!known || known.step !== step || known.failure !== error.failure) {
+      await this.service.append(experimentId, [
+        {
+          type: 'CheckpointWriteFailed',
+          data: { step, store: this.options.checkpoints.kind, failure: error.failure, message: error.message.slice(0, 2000) },
+          metadata: { workerId: lease.workerId, step },
+        },
+      ]);
+    }
+    if (status.lifecycle !== 'paused') {
+      await this.service.pause(
+        experimentId,
+        `${STORAGE_PAUSE_PREFIX}: the checkpoint of step ${step} could not be written (${error.failure}); training waits and retries every ${Math.round((this.options.storageRetryMs ?? 30_000) / 1000)} s — free space or fix the store, nothing is lost`,
+      );
+    }
+  }
+
+  /**
+   * Deletes what the retention policy releases: CheckpointPruned is recorded first, then the
+   * file is deleted, so the audit never lacks a deletion; files the store holds for this
+   * experiment that no retained checkpoint names (a crash between write and record, or a
+   * deletion that failed earlier) are removed too.
+   */
+  private async prune(experimentId: string, lease: Lease, newestStep: number): Promise<void> {
+    const store = this.options.checkpoints;
+    const policy = this.options.retention ?? DEFAULT_RETENTION;
+    const status = (await this.service.projections.current(experimentId)).status;
+    const plan = planPruning(status.retainedCheckpoints, policy, {
+      pinned: new Set(status.pinnedCheckpoints),
+      newestVerifiedStep: newestStep,
+      protectedSteps: new Set(this.restoredStep === null ? [] : [this.restoredStep]),
+    });
+    if (plan.length > 0) {
+      await this.service.append(
+        experimentId,
+        plan.map((p) => ({ type: 'CheckpointPruned' as const, data: { step: p.step, location: p.location, reason: p.reason, policy: { ...policy } }, metadata: { workerId: lease.workerId, step: p.step } })),
+      );
+    }
+    const prunedSteps = new Set(plan.map((p) => p.step));
+    const keep = new Set(status.retainedCheckpoints.filter((c) => !prunedSteps.has(c.step)).map((c) => fileName(c.location)));
+    const release = [...plan.map((p) => p.location), ...(await store.list(`${experimentId}/`)).filter((location) => !keep.has(fileName(location)))];
+    for (const location of new Set(release)) {
+      try {
+        await store.delete(location);
+      } catch (error) {
+        this.options.log?.('checkpoint deletion failed; retried after the next checkpoint', { location, message: (error as Error).message });
+      }
+    }
   }
 
   private async checkpointBeforeSample(experimentId: string, step: number) {
@@ -250,3 +367,7 @@ export class TrainingWorker {
   }
 }
 
+
+function fileName(location: string): string {
+  return location.split(/[\\/]/).at(-1)!;
+}

@@ -3,7 +3,7 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { API_TOKEN_FILE, resolveApiAuth } from '../../src/api/auth.js';
+import { API_TOKEN_FILE, resolveApiAuth } from '../../src/api/shared/auth.js';
 import { testBackends } from '../support/databases.js';
 import { type ApiHarness, auth, countEvents, smallRun, startApi, TOKEN } from './support.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Global, Module } from '@nestjs/common';
 import { after, before, describe, it } from 'node:test';
-import { SEARCH_LAUNCHER, type SearchLauncher, type SearchStartOptions } from '../../src/api/search-launcher.js';
+import { SEARCH_LAUNCHER, type SearchLauncher, type SearchStartOptions } from '../../src/api/search/search-launcher.js';
 import { ExperimentService } from '../../src/experiments/experiment-service.js';
 import { testBackends } from '../support/databases.js';
 import { type ApiHarness, auth, countEvents, smallRun, startApi } from './support.js';

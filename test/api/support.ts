@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import supertest from 'supertest';
-import { configureHttpApi } from '../../src/api/http.js';
+import { configureHttpApi } from '../../src/api/shared/http.js';
 import { AppModule } from '../../src/app.module.js';
 import type { AppConfig } from '../../src/config.js';
 import type { Database } from '../../src/database/database.js';

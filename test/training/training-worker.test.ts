@@ -1,3 +1,4 @@
+import { LocalDirectoryCheckpointStore } from '../../src/adapters/filesystem/checkpoint-store.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +34,7 @@ for (const backend of testBackends) {
     let db: Database;
     let store: EventStore;
     let service: ExperimentService;
-    const checkpointDir = mkdtempSync(join(tmpdir(), 'mctnas-ckpt-'));
+    const checkpoints = new LocalDirectoryCheckpointStore(mkdtempSync(join(tmpdir(), 'mctnas-ckpt-')));
     before(async () => {
       db = await backend.open();
       store = new EventStore(db);
@@ -43,7 +44,7 @@ for (const backend of testBackends) {
 
     it('given an experiment, when one worker trains it to the end, then every step is sampled, rewarded and checkpointed once', async () => {
       const { id } = await service.create(request);
-      const worker = new TrainingWorker(service, new ToyTrainer(opCounts), { workerId: 'w1', checkpointDir, checkpointEvery: 10 });
+      const worker = new TrainingWorker(service, new ToyTrainer(opCounts), { workerId: 'w1', checkpoints, checkpointEvery: 10 });
       const outcome = await worker.train(id);
       assert.equal(outcome.status, 'finished');
       assert.equal(outcome.liveSteps, 50);
@@ -56,19 +57,19 @@ for (const backend of testBackends) {
 
     it('given runs interrupted every few steps and a corrupted newest checkpoint, then resuming reproduces the uninterrupted history exactly', async () => {
       const reference = await service.create(request);
-      await new TrainingWorker(service, new ToyTrainer(opCounts), { workerId: 'w1', checkpointDir, checkpointEvery: 4 }).train(reference.id);
+      await new TrainingWorker(service, new ToyTrainer(opCounts), { workerId: 'w1', checkpoints, checkpointEvery: 4 }).train(reference.id);
 
       const { id } = await service.create(request);
       const reports = [];
       for (let round = 0; round < 20; round++) {
         // A fresh trainer each time: nothing survives but the events and the checkpoint files.
-        const worker = new TrainingWorker(service, new ToyTrainer(opCounts), { workerId: `w-${round % 2}`, checkpointDir, checkpointEvery: 4, maxLiveSteps: 7 });
+        const worker = new TrainingWorker(service, new ToyTrainer(opCounts), { workerId: `w-${round % 2}`, checkpoints, checkpointEvery: 4, maxLiveSteps: 7 });
         const outcome = await worker.train(id);
         reports.push(outcome.resume);
         if (round === 2) {
           const view = await service.projections.current(id);
           const newest = view.status.checkpoints.at(-1)!;
-          writeFileSync(newest.location, 'torn');
+          writeFileSync(checkpoints.resolveLocation(newest.location)!, 'torn');
         }
         if (outcome.status === 'finished') break;
       }
@@ -91,16 +92,16 @@ describe('running an experiment to its result (PGlite)', () => {
       const store = new EventStore(db);
       const service = new ExperimentService(store, new ExperimentProjections(store));
       const { id } = await service.create({ ...request, search: { candidates: 5, topK: 3 } });
-      const checkpointDir = mkdtempSync(join(tmpdir(), 'mctnas-run-'));
+      const checkpoints = new LocalDirectoryCheckpointStore(mkdtempSync(join(tmpdir(), 'mctnas-run-')));
       const factory = async () => new ToyTrainer(opCounts);
-      const first = await runExperiment(service, id, factory, { workerId: 'w', checkpointDir, checkpointEvery: 10 });
+      const first = await runExperiment(service, id, factory, { workerId: 'w', checkpoints, checkpointEvery: 10 });
       assert.equal(first.lifecycle, 'completed');
       assert.equal(first.search!.evaluated.length, 5);
       const types = (await store.readStream(id)).map((e) => e.type);
       assert.equal(types.at(-1), 'ExperimentCompleted');
       assert.equal(types.filter((t) => t === 'SearchCompleted').length, 1);
       const count = types.length;
-      const again = await runExperiment(service, id, factory, { workerId: 'w', checkpointDir, checkpointEvery: 10 });
+      const again = await runExperiment(service, id, factory, { workerId: 'w', checkpoints, checkpointEvery: 10 });
       assert.equal(again.lifecycle, 'completed');
       assert.equal((await store.readStream(id)).length, count);
     } finally {

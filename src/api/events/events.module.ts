@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { ApiSharedModule } from '../shared/api-shared.module.js';
+import { EventsController } from './events.controller.js';
+import { LiveEvents } from './live-events.js';
+
+/** The event history (paged) and the live SSE stream; the one live hub other contexts follow. */
+@Module({
+  imports: [ApiSharedModule],
+  controllers: [EventsController],
+  providers: [LiveEvents],
+  exports: [LiveEvents],
+})
+export class EventsModule {}

@@ -1,0 +1,38 @@
+/** The request schemas of the event history and live stream endpoints. */
+import { z } from 'zod';
+import { type EventType, eventTypes } from '../../events/catalog.js';
+import { parseCheckpoint } from '../../events/stored-event.js';
+import { consistencyQuery, csvEnum, positionQuery, queryInteger } from '../shared/validation.js';
+
+const typeList = csvEnum(eventTypes as [EventType, ...EventType[]]);
+
+export const eventsQuerySchema = z
+  .object({
+    type: typeList.optional(),
+    fromStep: positionQuery.optional(),
+    toStep: positionQuery.optional(),
+    after: queryInteger(0, 2 ** 31 - 1).optional(),
+    limit: queryInteger(1, 1000).optional(),
+    ...consistencyQuery,
+  })
+  .strict();
+
+export const checkpointSchema = z
+  .string()
+  .max(64)
+  .transform((text, ctx) => {
+    try {
+      return parseCheckpoint(text);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+
+export const streamQuerySchema = z
+  .object({
+    type: typeList.optional(),
+    /** for clients that cannot set the Last-Event-ID header; the header wins */
+    lastEventId: checkpointSchema.optional(),
+  })
+  .strict();

@@ -1,0 +1,138 @@
+import { Body, Controller, Get, HttpCode, Post, Query, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { ServerResponse } from 'node:http';
+import type { z } from 'zod';
+import type { ExperimentView } from '../../experiments/experiment-projections.js';
+import { createExperimentRequestSchema, ExperimentRequestError } from '../../experiments/experiment-request.js';
+import { ExperimentService } from '../../experiments/experiment-service.js';
+import { totalTrainingSteps } from '../../tree/schedule.js';
+import { requireTree } from '../../tree/state.js';
+import { ApiAuthGuard } from '../shared/auth.js';
+import { ExperimentId } from '../shared/experiment-id.decorator.js';
+import { RequestValidationError } from '../shared/errors.js';
+import { ExperimentReads } from '../shared/experiment-reads.js';
+import { ApiBodyFrom, ApiErrors, ApiExperimentParam, ApiQueryFrom } from '../shared/openapi.js';
+import { reasonSchema } from './requests.js';
+import { StreamPositionInterceptor } from '../shared/stream-position.interceptor.js';
+import { readQuerySchema, ZodValidationPipe } from '../shared/validation.js';
+
+type ReadQuery = z.output<typeof readQuerySchema>;
+
+@ApiTags('experiments')
+@Controller('experiments')
+@UseGuards(ApiAuthGuard)
+@UseInterceptors(StreamPositionInterceptor)
+export class ExperimentsController {
+  constructor(
+    private readonly service: ExperimentService,
+    private readonly reads: ExperimentReads,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Create an experiment (search space, hyperparameters, schedule, FLOPs window, dataset, seed)' })
+  @ApiBodyFrom(createExperimentRequestSchema)
+  @ApiResponse({ status: 201, description: '{ id, position, version }; Location: /experiments/{id}' })
+  @ApiErrors(400, 401)
+  async create(
+    @Body(new ZodValidationPipe(createExperimentRequestSchema)) body: z.output<typeof createExperimentRequestSchema>,
+    @Res({ passthrough: true }) response: ServerResponse,
+  ): Promise<{ id: string; position: number; version: number }> {
+    try {
+      // Shape errors were answered by the pipe; the service adds the semantic checks (a
+      // buildable search space, a non-empty schedule), reported under `body.` too.
+      const created = await this.service.create(body);
+      response.setHeader('Location', `/experiments/${encodeURIComponent(created.id)}`);
+      return { ...created, version: 1 };
+    } catch (error) {
+      if (error instanceof ExperimentRequestError) throw new RequestValidationError(`body.${error.field}`, error.message.slice(error.field.length + 2));
+      throw error;
+    }
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List experiments; `position` is the newest position in the database' })
+  async list(): Promise<{ position: number; experiments: { id: string; name: string; position: number; createdAt: Date }[] }> {
+    const position = await this.reads.headPosition();
+    const experiments = (await this.service.list()).filter((e) => e.position <= position);
+    return { position, experiments };
+  }
+
+  @Get(':id')
+  @ApiExperimentParam()
+  @ApiOperation({ summary: 'Status, phase, step, backend, lease, newest checkpoint and settings, now or as of `at`' })
+  @ApiQueryFrom(readQuerySchema)
+  @ApiErrors(400, 404, 409)
+  get(@ExperimentId() id: string, @Query(new ZodValidationPipe(readQuerySchema)) query: ReadQuery) {
+    const now = new Date();
+    return this.reads.view(id, query, (view) => describeExperiment(view, now));
+  }
+
+  @Post(':id/pause')
+  @HttpCode(200)
+  @ApiExperimentParam()
+  @ApiOperation({ summary: 'Pause: ask/tell refuse new steps until resumed (idempotent)' })
+  @ApiBodyFrom(reasonSchema)
+  @ApiErrors(400, 401, 404, 409)
+  async pause(@ExperimentId() id: string, @Body(new ZodValidationPipe(reasonSchema)) body: z.output<typeof reasonSchema>) {
+    return { experimentId: id, ...(await this.service.pause(id, body.reason ?? 'paused over HTTP')) };
+  }
+
+  @Post(':id/resume')
+  @HttpCode(200)
+  @ApiExperimentParam()
+  @ApiOperation({ summary: 'Resume a paused experiment (idempotent)' })
+  @ApiBodyFrom(reasonSchema)
+  @ApiErrors(400, 401, 404, 409)
+  async resume(@ExperimentId() id: string, @Body(new ZodValidationPipe(reasonSchema)) body: z.output<typeof reasonSchema>) {
+    return { experimentId: id, ...(await this.service.resume(id, body.reason ?? 'resumed over HTTP')) };
+  }
+}
+
+/** The status view of GET /experiments/:id (plain data; safe to build on the live view). */
+export function describeExperiment(view: ExperimentView, now: Date) {
+  const { config, tree } = requireTree(view.tree);
+  const state = view.tree;
+  const status = view.status;
+  const total = totalTrainingSteps(config.schedule);
+  const lease = status.lease;
+  const experiment = config.experiment;
+  return {
+    id: view.id,
+    position: view.position,
+    version: view.version,
+    name: status.name,
+    lifecycle: status.lifecycle,
+    phase: state.phase,
+    step: state.step,
+    lastRewardedStep: state.lastRewardedStep,
+    /** the step a trainer works on next; null once training is over */
+    nextStep: state.lastRewardedStep + 1 < total ? state.lastRewardedStep + 1 : null,
+    /** a step sampled but not yet rewarded (ask was answered, tell not yet) */
+    pendingStep: state.lastSampled && state.lastSampled.step > state.lastRewardedStep ? state.lastSampled.step : null,
+    totalTrainingSteps: total,
+    movingAverageLoss: state.movingAverageLoss,
+    backend: status.backend,
+    // The lease id is the worker's credential for ask/tell: it is not shown.
+    lease: lease ? { workerId: lease.workerId, expiresAt: lease.expiresAt, ttlMs: lease.ttlMs, active: Date.parse(lease.expiresAt) > now.getTime() } : null,
+    newestCheckpoint: status.retainedCheckpoints.at(-1) ?? null,
+    checkpoints: status.retainedCheckpoints.length,
+    checkpointFailure: status.checkpointFailure,
+    pausedReason: status.pausedReason,
+    failure: status.failure,
+    search: state.search,
+    completedSearch: status.completedSearch,
+    tree: { nodes: tree.size, rootVisits: tree.n[0]! },
+    config: {
+      searchSpace: { name: experiment.searchSpace.name, layers: config.opCounts.length, opCounts: [...config.opCounts] },
+      hyperparameters: config.hyperparameters,
+      schedule: config.schedule,
+      flopsWindow: config.flopsWindow,
+      dataset: experiment.dataset,
+      training: experiment.training,
+      search: experiment.search,
+      seed: config.seed,
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { type ServerResponse, STATUS_CODES } from 'node:http';
+import { ZodError } from 'zod';
+import { DomainError, type ErrorKind } from '../../kernel/domain-error.js';
+import { PositionNotReachedError } from './errors.js';
+
+/** The JSON body of every error answer. */
+export interface ErrorBody {
+  readonly statusCode: number;
+  /** the HTTP reason phrase */
+  readonly error: string;
+  /** machine-readable kind: the domain error's name, or the HTTP exception's */
+  readonly code: string;
+  readonly message: string;
+  /** dotted path of the offending field (`body.loss`, `query.depth`, `searchSpace.layers.0`) */
+  readonly field?: string;
+}
+
+type Mapping = { status: number; field?: string };
+
+/**
+ * The one table from what went wrong to the HTTP status: malformed input is 400 (naming the
+ * field), a missing token 401, unknown experiments 404, lease/version/idempotency/lifecycle
+ * conflicts (and a position not reached in time) 409, well-formed but semantically invalid
+ * values 422, a dependency down 503. `internal` is a bug: 500 with a generic message, logged
+ * with its stack.
+ */
+export const STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = {
+  invalid: 400,
+  unauthorized: 401,
+  'not-found': 404,
+  conflict: 409,
+  unprocessable: 422,
+  unavailable: 503,
+  internal: 500,
+};
+
+/**
+ * Every error of ours is a DomainError with a kind; of the framework's, a ZodError escaping a
+ * parse is malformed input (its first issue names the field) and an HttpException (Nest's 404,
+ * terminus' health report) keeps its own status and body (see the filter). Anything else, and
+ * `internal`, is null: a bug.
+ */
+export function classify(error: unknown): Mapping | null {
+  if (error instanceof DomainError) return error.kind === 'internal' ? null : { status: STATUS_OF_KIND[error.kind], field: error.field };
+  if (error instanceof ZodError) return { status: STATUS_OF_KIND.invalid, field: error.issues[0]?.path.map(String).join('.') };
+  return null;
+}
+
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<ServerResponse>();
+    const body = this.toBody(error);
+    if (response.headersSent) {
+      // A streaming answer (SSE) already started: nothing can be sent but the end.
+      response.end();
+      return;
+    }
+    if (body.statusCode === 401) response.setHeader('WWW-Authenticate', 'Bearer');
+    if (error instanceof PositionNotReachedError) response.setHeader('Retry-After', '1');
+    response.statusCode = body.statusCode;
+    response.setHeader('Content-Type', 'application/json; charset=utf-8');
+    response.end(JSON.stringify(body));
+  }
+
+  private toBody(error: unknown): ErrorBody {
+    if (error instanceof HttpException) {
+      const status = error.getStatus();
+      const payload = error.getResponse();
+      // Framework and library exceptions (terminus' health report, Nest's 404) keep their body.
+      if (typeof payload === 'object') return { statusCode: status, ...(payload as object) } as ErrorBody;
+      return { statusCode: status, error: reason(status), code: error.name, message: payload };
+    }
+    const mapped = classify(error);
+    if (mapped) {
+      const e = error as Error;
+      return { statusCode: mapped.status, error: reason(mapped.status), code: e.name, message: e.message, ...(mapped.field ? { field: mapped.field } : {}) };
+    }
+    this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    return { statusCode: 500, error: reason(500), code: 'InternalError', message: 'internal error (logged on the server)' };
+  }
+}
+
+function reason(status: number): string {
+  return STATUS_CODES[status] ?? 'Error';
+}

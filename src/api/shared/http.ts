@@ -1,0 +1,60 @@
+/**
+ * HTTP-level setup that lives outside Nest's module graph: the JSON body parser with its size
+ * limit (and JSON answers for its errors) and the OpenAPI document and UI. main.ts and the
+ * tests call it on the application before `init`/`listen`.
+ */
+import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { AppConfig } from '../../config.js';
+import { codeVersion } from '../../version.js';
+import type { ErrorBody } from './exception.filter.js';
+
+/** The OpenAPI UI path; the JSON document is at `/docs-json`. */
+export const DOCS_PATH = 'docs';
+
+export function configureHttpApi(app: INestApplication, config: Pick<AppConfig, 'bodyLimitBytes'>): void {
+  const express = app as NestExpressApplication;
+  express.disable('x-powered-by');
+  // Registered before Nest's defaults, which then skip their own JSON parser (100 kB limit).
+  express.useBodyParser('json', { limit: config.bodyLimitBytes });
+  express.use(bodyParserErrors);
+  const document = () =>
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('MCT-NAS experiment service')
+        .setDescription(
+          'Event-sourced MCT-NAS experiments: time-travel tree snapshots, per-node reward ledgers, live events, ask/tell for external trainers. ' +
+            'Every read states the stream position it reflects (body `position`/`version`, headers X-Stream-Position/X-Stream-Version).',
+        )
+        .setVersion(codeVersion)
+        .addBearerAuth()
+        .build(),
+    );
+  SwaggerModule.setup(DOCS_PATH, app, document);
+}
+
+/**
+ * The body parser fails before any Nest route runs, so Nest's exception filter never sees its
+ * errors: answer them here in the API's error shape (oversize 413, unparseable 400, bad
+ * charset 415) instead of Express's HTML page.
+ */
+function bodyParserErrors(error: unknown, _request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void): void {
+  const e = error as { status?: unknown; type?: unknown; message?: unknown; limit?: unknown };
+  if (typeof e.status !== 'number' || e.status < 400 || e.status >= 500) {
+    next(error);
+    return;
+  }
+  const message =
+    e.type === 'entity.too.large'
+      ? `the request body exceeds the limit of ${String(e.limit)} bytes`
+      : e.type === 'entity.parse.failed'
+        ? 'the request body is not valid JSON'
+        : String(e.message ?? 'unreadable request body');
+  const body: ErrorBody = { statusCode: e.status, error: STATUS_CODES[e.status] ?? 'Error', code: typeof e.type === 'string' ? e.type : 'BodyError', message, field: 'body' };
+  response.statusCode = e.status;
+  response.setHeader('Content-Type', 'application/json; charset=utf-8');
+  response.end(JSON.stringify(body));
+}

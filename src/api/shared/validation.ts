@@ -1,0 +1,112 @@
+/**
+ * Request validation with zod: a pipe per request part, the shared schemas of ids, positions
+ * and tree paths, and the checks JSON bodies need before anything reaches Postgres.
+ */
+import { type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
+import { z } from 'zod';
+import { RequestValidationError } from './errors.js';
+
+/** Deepest nesting accepted in a JSON body (a search-space definition needs 5). */
+const MAX_JSON_DEPTH = 32;
+
+/**
+ * Validates one request part (`@Body`, `@Query`, `@Param`) against a zod schema; a failure is
+ * a 400 naming the field as `<part>.<path>`.
+ */
+export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unknown, z.output<S>> {
+  constructor(private readonly schema: S) {}
+
+  transform(value: unknown, metadata: ArgumentMetadata): z.output<S> {
+    const part = metadata.type === 'custom' ? 'request' : metadata.type;
+    const prefix = metadata.data ? `${part}.${metadata.data}` : part;
+    if (metadata.type === 'body') assertStorableJson(value, prefix);
+    const parsed = this.schema.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new RequestValidationError([prefix, ...issue.path.map(String)].join('.'), issue.message);
+    }
+    return parsed.data;
+  }
+}
+
+/**
+ * Postgres jsonb cannot hold U+0000 and text parameters cannot either, and very deep nesting
+ * would overflow the stack of the serializers downstream: both are refused here, naming the
+ * field, so they never surface as a database error. Iterative, so the check itself cannot
+ * overflow.
+ */
+export function assertStorableJson(value: unknown, root: string): void {
+  const stack: { value: unknown; path: string; depth: number }[] = [{ value, path: root, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: v, path, depth } = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) throw new RequestValidationError(path, 'must not contain NUL characters');
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= MAX_JSON_DEPTH) throw new RequestValidationError(path, `nesting deeper than ${MAX_JSON_DEPTH} levels`);
+    for (const [key, child] of Object.entries(v)) {
+      if (key.includes('\u0000')) throw new RequestValidationError(path, 'keys must not contain NUL characters');
+      stack.push({ value: child, path: `${path}.${key}`, depth: depth + 1 });
+    }
+  }
+}
+
+/** Printable text without control characters (ids, worker names, reasons). */
+export const safeText = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
+
+export const experimentIdSchema = safeText(200);
+
+/** A non-negative safe integer written in decimal digits only (no signs, exponents or blanks). */
+export const queryInteger = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/, 'must be a non-negative integer')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+export const positionQuery = queryInteger(0, Number.MAX_SAFE_INTEGER);
+
+/** Read-your-writes: wait until `minPosition` is reached, at most `waitMs` (default 5 s). */
+export const consistencyQuery = {
+  minPosition: positionQuery.optional(),
+  waitMs: queryInteger(0, 30_000).optional(),
+};
+
+/** `?at=` a past position (time travel); `at` also waits like `minPosition`. */
+export const asOfQuery = { at: queryInteger(1, Number.MAX_SAFE_INTEGER).optional(), ...consistencyQuery };
+
+export const DEFAULT_WAIT_MS = 5_000;
+
+/**
+ * A tree path: op indices separated by dots or commas (`2.0.1`, `2,0,1`); `root` or empty is
+ * the root. Whether each index exists in the space is checked against the tree (422).
+ */
+export const treePathSchema = z
+  .string()
+  .max(4096)
+  .regex(/^(root|\d{1,6}([.,]\d{1,6})*)?$/, "must be op indices separated by '.' or ',' (or 'root')")
+  .transform((text) => (text === '' || text === 'root' ? [] : text.split(/[.,]/).map(Number)));
+
+/** Comma-separated list of one of `values` (`?type=RewardRecorded,CheckpointSaved`). */
+export const csvEnum = <T extends string>(values: readonly [T, ...T[]]) =>
+  z
+    .string()
+    .max(4096)
+    .transform((text) => text.split(','))
+    .pipe(z.array(z.enum(values)).min(1));
+
+/** The request shape of a zod schema as an OpenAPI 3.0 schema object (for @ApiBody). */
+export function openApiSchema(schema: z.ZodType): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  delete json.$schema;
+  return json;
+}
+
+/** The query of a plain read: now, or as of `at`, after `minPosition`. */
+export const readQuerySchema = z.object(asOfQuery).strict();
