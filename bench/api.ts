@@ -18,20 +18,16 @@ import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { configureHttpApi } from '../src/api/shared/http.js';
 import { AppModule } from '../src/app.module.js';
 import type { AppConfig } from '../src/config.js';
-import type { NewEvent } from '../src/events/event-store.js';
-import { rngFor } from '../src/random/counter-rng.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
-import { TreeProjector } from '../src/tree/evolve.js';
-import { decideReward } from '../src/tree/reward.js';
 import { testBackends } from '../test/support/databases.js';
 import { percentile, printTable, timed, writeJson } from './support.js';
+import { buildSyntheticTree } from './synthetic-tree.js';
 
 const STEPS = Number(process.env.BENCH_API_STEPS ?? 6000);
 const CLIENTS = 50;
 const SUBSCRIBERS = 100;
 const SSE_EVENTS = 200;
 const SSE_INTERVAL_MS = 20;
-const APPEND_BATCH = 1500;
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across threads. */
 const clock = () => performance.timeOrigin + performance.now();
@@ -138,41 +134,6 @@ function ask<T>(worker: Worker, command: Command): Promise<T> {
   });
 }
 
-/** Synthetic tree-building steps on the ImageNet space, appended in big batches. */
-async function buildTree(runtime: Runtime): Promise<{ id: string; seconds: number }> {
-  const { id } = await runtime.service.create({
-    name: 'bench-100k',
-    searchSpace: { preset: 'imagenet' },
-    schedule: { stepsPerEpoch: 1000, warmupSteps: 0, treeBuildingSteps: STEPS, mctSteps: 0 },
-    dataset: { kind: 'synthetic' },
-    seed: 1,
-  });
-  const local = new TreeProjector();
-  local.applyAll(await runtime.store.readStream(id));
-  const opCounts = local.view().config!.opCounts;
-  const { seconds } = await timed(async () => {
-    const phase = { type: 'PhaseChanged' as const, data: { step: 0, from: null, to: 'tree-building' as const } };
-    local.apply(phase);
-    let batch: NewEvent[] = [phase];
-    let version = 1;
-    for (let step = 0; step < STEPS; step++) {
-      const rng = rngFor(1, step, 'bench-architecture');
-      const architecture = opCounts.map((n) => rng.nextInt(n));
-      // Probabilities left empty: snapshot reads never look at them, and they would triple the rows.
-      const sampled = { type: 'ArchitectureSampled' as const, data: { step, architecture, phase: 'tree-building' as const, sampler: 'uniform' as const, probabilities: [], flops: 0, redraws: 0 } };
-      local.apply(sampled);
-      const decision = decideReward(local.view(), step, architecture, 2.5 - architecture.reduce((a, b) => a + b, 0) * 0.01 + rng.next() * 0.1);
-      for (const e of decision.events) local.apply(e);
-      batch.push(sampled, ...decision.events);
-      if (batch.length >= APPEND_BATCH || step === STEPS - 1) {
-        version = (await runtime.store.append(id, version, batch)).version;
-        batch = [];
-      }
-    }
-  });
-  return { id, seconds };
-}
-
 async function main(): Promise<void> {
   const config: AppConfig = {
     port: 0,
@@ -194,7 +155,7 @@ async function main(): Promise<void> {
   const worker = new Worker(new URL(import.meta.url));
   try {
     console.log(`building a tree from ${STEPS} synthetic steps (${STEPS * 3} events)...`);
-    const built = await buildTree(runtime);
+    const built = await buildSyntheticTree(runtime, STEPS);
     const first = await timed(() => get(port, `/experiments/${built.id}/tree?depth=0&top=0`));
     const stats = await runtime.projections.read(built.id, (view) => ({ nodes: view.tree.tree!.size, events: view.version }));
     console.log(`${stats.nodes} nodes from ${stats.events} events: appended in ${built.seconds.toFixed(1)} s, first read (catch-up) ${(first.seconds * 1000).toFixed(0)} ms`);

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { ApiModule } from './api/api.module.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
 import type { AppConfig } from './config.js';
 import { DatabaseModule } from './database/database.module.js';
 import type { Database } from './database/database.js';
@@ -25,6 +26,7 @@ export class AppModule {
         RuntimeModule.forRuntime(runtime),
         HealthModule,
         ApiModule,
+        DashboardModule,
       ],
     };
   }

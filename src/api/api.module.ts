@@ -7,6 +7,7 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { SearchModule } from './search/search.module.js';
 import { ApiSharedModule } from './shared/api-shared.module.js';
 import { ApiExceptionFilter } from './shared/exception.filter.js';
+import { TimelineModule } from './timeline/timeline.module.js';
 import { TreeModule } from './tree/tree.module.js';
 import { WorkersModule } from './workers/workers.module.js';
 
@@ -16,7 +17,7 @@ import { WorkersModule } from './workers/workers.module.js';
  * exception filter is global so every error, ours or the framework's, gets the same JSON shape.
  */
 @Module({
-  imports: [ApiSharedModule, ExperimentsModule, CheckpointsModule, TreeModule, EventsModule, WorkersModule, SearchModule, MetricsModule],
+  imports: [ApiSharedModule, ExperimentsModule, CheckpointsModule, TreeModule, EventsModule, WorkersModule, SearchModule, MetricsModule, TimelineModule],
   providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],
   exports: [ApiSharedModule, EventsModule],
 })

@@ -6,6 +6,7 @@ import { API_AUTH, type ApiAuth } from '../api/shared/auth.js';
 import { configureHttpApi, DOCS_PATH } from '../api/shared/http.js';
 import { SEARCH_LAUNCHER } from '../api/search/search-launcher.js';
 import { AppModule } from '../app.module.js';
+import { DASHBOARD_DIR, dashboardBuilt } from '../dashboard/dashboard.module.js';
 import type { AppConfig } from '../config.js';
 import { openDatabase } from '../database/open-database.js';
 import { createLogger, PinoNestLogger } from '../logging/logger.js';
@@ -40,6 +41,8 @@ export async function startService(config: AppConfig, options: { http?: boolean 
   const url = `http://${config.host}:${(app.getHttpServer().address() as { port: number }).port}`;
   logger.info({ url }, 'mctnas service listening');
   console.log(`mctnas service listening on ${url} (database: ${database.kind} ${database.location}); API docs at ${url}/${DOCS_PATH}`);
+  if (dashboardBuilt()) console.log(`dashboard: ${url}/`);
+  else logger.warn({ dir: DASHBOARD_DIR }, 'the dashboard is not built (npm run build): only the API is served');
   const auth = app.get<ApiAuth>(API_AUTH);
   // Printed once, to the console only (not the structured log): the token is a secret.
   if (auth.source === 'generated') console.log(`generated API token (stored in ${auth.file}): ${auth.token}`);

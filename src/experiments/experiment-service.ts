@@ -187,6 +187,29 @@ export class ExperimentService<S extends ExperimentEventStore = EventStore> {
     return typeof result === 'number' ? this.recordedReward(id, result, loss) : result;
   }
 
+  /**
+   * Records a weight checkpoint an external trainer saved after step `step` (already rewarded).
+   * The event's stream position is that of the step's reward, so a retry is the same event
+   * (idempotency key `checkpoint:<step>`) and writes nothing; another file for the same step is
+   * a conflict.
+   */
+  async recordCheckpoint(
+    id: string,
+    leaseId: string,
+    checkpoint: Omit<EventData<'CheckpointSaved'>, 'streamPosition'>,
+  ): Promise<EventData<'CheckpointSaved'> & { position: number }> {
+    const view = await this.projections.current(id);
+    const lease = this.requireLease(view, leaseId);
+    if (checkpoint.step > view.tree.lastRewardedStep) {
+      throw new StepOrderError(`step ${checkpoint.step} has no recorded reward yet (the last is ${view.tree.lastRewardedStep}): tell it before checkpointing it`);
+    }
+    const reward = await this.store.readByKey(id, `step:${checkpoint.step}:reward`);
+    if (!reward) throw new StepOrderError(`step ${checkpoint.step} has no recorded reward`);
+    const data = { ...checkpoint, streamPosition: reward.position };
+    const appended = await this.append(id, [{ type: 'CheckpointSaved', data, metadata: { workerId: lease.workerId, step: checkpoint.step }, idempotencyKey: `checkpoint:${checkpoint.step}` }]);
+    return { ...data, position: appended.positions[0]! };
+  }
+
   pause(id: string, reason: string): Promise<{ position: number }> {
     return this.transition(id, 'ExperimentPaused', { reason }, (view) => {
       if (view.status.lifecycle === 'paused') return false;

@@ -49,7 +49,8 @@ for (const backend of testBackends.filter((b) => b.name === 'postgres')) {
       const lease = await api.http.post(`/experiments/${id}/lease`).set(auth).send({ workerId: 'trainer-1', ttlMs: 60_000 }).expect(201);
       const leaseId = lease.body.leaseId as string;
       for (;;) {
-        const asked = await api.http.post(`/experiments/${id}/ask`).set(auth).send({ leaseId }).expect(200);
+        // search: false: this run stops at the end of training (remote-search.test.ts drives the search).
+        const asked = await api.http.post(`/experiments/${id}/ask`).set(auth).send({ leaseId, search: false }).expect(200);
         if (asked.body.done) break;
         const { step, architecture } = asked.body as { step: number; architecture: number[] };
         const loss = syntheticLoss(architecture, step);

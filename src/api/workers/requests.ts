@@ -24,3 +24,45 @@ export const tellSchema = z
     loss: z.custom<number>((value) => typeof value === 'number', { message: 'expected a number' }),
   })
   .strict();
+
+export const askSchema = z
+  .object({
+    leaseId,
+    /** false: answer `done: true` once training is over (the trainer runs the search itself); default true: the service drives the search over ask/tell */
+    search: z.boolean().optional(),
+  })
+  .strict();
+
+const anyNumber = z.custom<number>((value) => typeof value === 'number', { message: 'expected a number' });
+const accuracy = z.number().min(0).max(100);
+
+/** The answer to a search question of `ask` (`kind` and the index it names come from the question). */
+export const searchTellSchema = z.discriminatedUnion('kind', [
+  z.object({ leaseId, kind: z.literal('validation-batch'), searchId: safeText(200), evaluation: z.number().int().nonnegative().max(2 ** 31 - 1), loss: anyNumber }).strict(),
+  z
+    .object({
+      leaseId,
+      kind: z.literal('full-validation'),
+      searchId: safeText(200),
+      candidate: z.number().int().nonnegative().max(2 ** 31 - 1),
+      /** percent */
+      top1: accuracy,
+      top5: accuracy.nullable().optional(),
+      /** mean validation loss */
+      loss: anyNumber,
+    })
+    .strict(),
+]);
+
+export const checkpointRecordSchema = z
+  .object({
+    leaseId,
+    /** the last step whose update the weights include (its reward is recorded) */
+    step: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    epoch: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+    /** where every worker can read the file (a shared mount or an object-store URL) */
+    location: safeText(4096),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lower-case hex digits'),
+    size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  })
+  .strict();

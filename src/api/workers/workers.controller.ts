@@ -5,7 +5,8 @@ import { ExperimentService } from '../../experiments/experiment-service.js';
 import { ApiAuthGuard } from '../shared/auth.js';
 import { ExperimentId } from '../shared/experiment-id.decorator.js';
 import { ApiBodyFrom, ApiErrors, ApiExperimentParam } from '../shared/openapi.js';
-import { acquireLeaseSchema, leaseParamsSchema, leaseSchema, tellSchema } from './requests.js';
+import { askNext, tellSearch } from '../../experiments/remote-search.js';
+import { acquireLeaseSchema, askSchema, checkpointRecordSchema, leaseParamsSchema, leaseSchema, searchTellSchema, tellSchema } from './requests.js';
 import { ZodValidationPipe } from '../shared/validation.js';
 
 const DEFAULT_TTL_MS = 30_000;
@@ -55,12 +56,41 @@ export class WorkersController {
   @Post('ask')
   @HttpCode(200)
   @ApiExperimentParam()
-  @ApiOperation({ summary: 'The next training step and its architecture (`done: true` once training is over)' })
-  @ApiBodyFrom(leaseSchema)
-  @ApiErrors(400, 401, 404, 409)
-  async ask(@ExperimentId() id: string, @Body(new ZodValidationPipe(leaseSchema)) body: z.output<typeof leaseSchema>) {
-    const sample = await this.service.ask(id, body.leaseId);
-    return sample ? { experimentId: id, done: false, ...sample } : { experimentId: id, done: true };
+  @ApiOperation({
+    summary: "What the experiment needs next: a training step's architecture (`kind: 'train'`), then the search's questions (`kind: 'validation-batch'` or `'full-validation'`, answered with POST search/tell), then `done: true` with the result",
+    description: 'Asking again before telling returns the same question. With `search: false`, answers `done: true` once training is over (the trainer runs the search itself).',
+  })
+  @ApiBodyFrom(askSchema)
+  @ApiErrors(400, 401, 404, 409, 422)
+  async ask(@ExperimentId() id: string, @Body(new ZodValidationPipe(askSchema)) body: z.output<typeof askSchema>) {
+    const next = await askNext(this.service, id, body.leaseId, { search: body.search });
+    if (!next.done) return 'sample' in next ? { experimentId: id, done: false, kind: 'train', ...next.sample } : { experimentId: id, done: false, ...next.question, position: next.position };
+    return next.position === null ? { experimentId: id, done: true } : { experimentId: id, done: true, result: next.result, position: next.position };
+  }
+
+  @Post('checkpoints')
+  @HttpCode(201)
+  @ApiExperimentParam()
+  @ApiOperation({ summary: 'Record a weight checkpoint the lease holder saved after a rewarded step (CheckpointSaved; idempotent per step)' })
+  @ApiBodyFrom(checkpointRecordSchema)
+  @ApiErrors(400, 401, 404, 409, 422)
+  async checkpoint(@ExperimentId() id: string, @Body(new ZodValidationPipe(checkpointRecordSchema)) body: z.output<typeof checkpointRecordSchema>) {
+    const { leaseId, epoch, ...rest } = body;
+    return { experimentId: id, ...(await this.service.recordCheckpoint(id, leaseId, { ...rest, epoch: epoch ?? 0 })) };
+  }
+
+  @Post('search/tell')
+  @HttpCode(200)
+  @ApiExperimentParam()
+  @ApiOperation({ summary: "Record the answer to the search's pending question (idempotent); returns the next question or the result as `next`" })
+  @ApiBodyFrom(searchTellSchema)
+  @ApiErrors(400, 401, 404, 409, 422)
+  async tellSearch(@ExperimentId() id: string, @Body(new ZodValidationPipe(searchTellSchema)) body: z.output<typeof searchTellSchema>) {
+    const { leaseId, ...rest } = body;
+    const answer = rest.kind === 'validation-batch' ? rest : { ...rest, top5: rest.top5 ?? null };
+    const told = await tellSearch(this.service, id, leaseId, answer);
+    const next = told.next.done ? { experimentId: id, done: true, result: told.next.result, position: told.next.position } : { experimentId: id, done: false, ...told.next.question, position: told.next.position };
+    return { experimentId: id, duplicate: told.duplicate, position: told.position, next };
   }
 
   @Post('tell')
