@@ -121,7 +121,7 @@ async function stepLatency(store: EventStore): Promise<{ p50: number; p99: numbe
     const events: NewEvent[] = [
       {
         type: 'ArchitectureSampled',
-        data: { step, architecture, phase: 'mct-sampling', sampler: 'mct', probabilities: architecture.map(() => [0.2, 0.3, 0.5]), flops: 4.7e7, redraws: 0 },
+        data: { step, architecture, phase: 'mct-sampling', sampler: 'mct', probabilities: null, chosenProbabilities: architecture.map((op) => [0.2, 0.3, 0.5][op]!), flops: 4.7e7, redraws: 0 },
         idempotencyKey: `step:${step}:sample`,
       },
       { ...rewardEvent(step), idempotencyKey: `step:${step}:reward` },

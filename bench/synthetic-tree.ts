@@ -31,7 +31,7 @@ export async function buildSyntheticTree(runtime: Runtime, steps: number): Promi
       const rng = rngFor(1, step, 'bench-architecture');
       const architecture = opCounts.map((n) => rng.nextInt(n));
       // Probabilities left empty: snapshot reads never look at them, and they would triple the rows.
-      const sampled = { type: 'ArchitectureSampled' as const, data: { step, architecture, phase: 'tree-building' as const, sampler: 'uniform' as const, probabilities: [], flops: 0, redraws: 0 } };
+      const sampled = { type: 'ArchitectureSampled' as const, data: { step, architecture, phase: 'tree-building' as const, sampler: 'uniform' as const, probabilities: null, chosenProbabilities: architecture.map(() => 1 / 3), flops: 0, redraws: 0 } };
       local.apply(sampled);
       const decision = decideReward(local.view(), step, architecture, 2.5 - architecture.reduce((a, b) => a + b, 0) * 0.01 + rng.next() * 0.1);
       for (const e of decision.events) local.apply(e);

@@ -34,9 +34,10 @@ function created(def: SearchSpaceDefinition, schedule: Schedule, window: { min: 
     hyperparameters: AUTHORS,
     schedule,
     flopsWindow: window,
+    flopsWindowPhases: ['tree-building', 'mct-sampling'],
     dataset: { kind: 'bench' },
     training: {},
-    search: { strategy: 'hierarchical', candidates: 20, topK: 10, bnRecalibrationBatches: 0 },
+    search: { strategy: 'hierarchical', candidates: 20, topK: 10, bnRecalibrationBatches: 0, scope: 'trained', updateDataFreq: 1000 },
     seed: 1,
   };
 }

@@ -71,6 +71,8 @@ export async function replaySearch(history: readonly TreeEvent[], trained: TreeS
         candidates: started.candidates,
         topK: started.topK,
         flopsWindow: started.flopsWindow,
+        scope: started.scope,
+        updateDataFreq: started.updateDataFreq,
         hyperparameters: options.hyperparameters,
         referenceLoss: trained.movingAverageLoss,
       },

@@ -64,7 +64,7 @@ export function replayTraining(
         const { probabilities } = mctPathProbabilities(tree, arch, altHp);
         for (let l = 0; l < arch.length; l++) {
           logAlt += Math.log(Math.max(probabilities[l]![arch[l]!]!, 1e-300));
-          logRec += Math.log(Math.max(e.data.probabilities[l]?.[arch[l]!] ?? 0, 1e-300));
+          logRec += Math.log(Math.max(e.data.chosenProbabilities[l] ?? 0, 1e-300));
         }
         if (pathKey(mostLikelyPath(tree, altHp)) !== pathKey(arch)) differs++;
         policySteps++;

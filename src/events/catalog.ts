@@ -26,7 +26,7 @@ const nonNegInt = z.number().int().nonnegative();
 
 /** Every event type with its current schema version and payload schema. */
 export const eventCatalog = {
-  ExperimentCreated: { version: 1, schema: experimentCreatedSchema.extend({ search: searchConfigSchema }) },
+  ExperimentCreated: { version: 2, schema: experimentCreatedSchema.extend({ search: searchConfigSchema }) },
   PhaseChanged: { version: 1, schema: phaseChangedSchema },
   TrainingBackendSelected: {
     version: 1,
@@ -35,7 +35,7 @@ export const eventCatalog = {
       skipped: z.array(z.object({ backend: z.string(), reason: z.string() })),
     }),
   },
-  ArchitectureSampled: { version: 1, schema: architectureSampledSchema },
+  ArchitectureSampled: { version: 2, schema: architectureSampledSchema },
   RewardRecorded: { version: 1, schema: rewardRecordedSchema },
   VisitCountsUpdated: { version: 1, schema: visitCountsUpdatedSchema },
   /**
@@ -90,8 +90,8 @@ export const eventCatalog = {
     version: 1,
     schema: z.object({ workerId: z.string().min(1), leaseId: z.string().min(1), expiredAt: z.string(), detectedBy: z.string() }),
   },
-  SearchStarted: { version: 1, schema: searchStartedSchema.extend({ strategy: strategyNameSchema }) },
-  ValidationBatchEvaluated: { version: 1, schema: validationBatchEvaluatedSchema },
+  SearchStarted: { version: 2, schema: searchStartedSchema.extend({ strategy: strategyNameSchema }) },
+  ValidationBatchEvaluated: { version: 2, schema: validationBatchEvaluatedSchema },
   CandidateRemoved: { version: 1, schema: candidateRemovedSchema },
   CandidateEvaluated: { version: 1, schema: candidateEvaluatedSchema },
   SearchCompleted: { version: 1, schema: searchCompletedSchema },
@@ -119,6 +119,63 @@ export type CatalogueFeedsTheTree = Holds<
 >;
 
 export const eventTypes = Object.keys(eventCatalog) as EventType[];
+
+type Payload = Record<string, unknown>;
+type Upcaster = (data: Payload) => Payload;
+
+/**
+ * Upcasters: upcasters[type][v] turns a stored version-v payload into version v + 1. Stored
+ * events are never rewritten; readers apply these (`upcastEvent`) so an old history folds as
+ * the current code reads it, meaning exactly what it meant when it was written.
+ */
+export const upcasters: { readonly [T in EventType]?: Readonly<Record<number, Upcaster>> } = {
+  ExperimentCreated: {
+    // v1: the window applied in every phase; searches used untrained nodes and one batch per evaluation.
+    1: (d) => ({
+      ...d,
+      flopsWindowPhases: ['warmup', 'tree-building', 'mct-sampling'],
+      search: { scope: 'any', updateDataFreq: 1, ...(d['search'] as Payload) },
+    }),
+  },
+  ArchitectureSampled: {
+    // v1 carried the full vectors: the chosen op's probability is read off them.
+    1: (d) => {
+      const probabilities = d['probabilities'] as number[][];
+      const architecture = d['architecture'] as number[];
+      return { ...d, chosenProbabilities: architecture.map((op, l) => probabilities[l]?.[op] ?? 0) };
+    },
+  },
+  CheckpointSaved: {
+    // v2 only added optional fields (store, verifiedAt): a v1 payload is a valid v2 one.
+    1: (d) => d,
+  },
+  SearchStarted: {
+    // v1 searches continued the previous search's tree (removals cleared) and used every node.
+    1: (d) => ({ ...d, scope: 'any', tree: 'continued', updateDataFreq: 1 }),
+  },
+  ValidationBatchEvaluated: {
+    // v1: one batch per evaluation, indexed by the evaluation.
+    1: (d) => ({ ...d, batch: d['evaluation'] }),
+  },
+};
+
+/**
+ * A stored payload of `schemaVersion` as the current version reads it. Events of the current
+ * version (and unknown types: the store rejects those on append) are returned unchanged.
+ */
+export function upcastEvent(type: string, schemaVersion: number, data: unknown): unknown {
+  if (!isEventType(type)) return data;
+  const current = eventCatalog[type].version;
+  if (schemaVersion >= current) return data;
+  const steps = upcasters[type];
+  let out = data as Payload;
+  for (let v = schemaVersion; v < current; v++) {
+    const step = steps?.[v];
+    if (!step) throw new DomainError('internal', 'UpcastError', `no upcaster for ${type} v${v} -> v${v + 1}`);
+    out = step(out);
+  }
+  return out;
+}
 
 export function isEventType(type: string): type is EventType {
   return Object.prototype.hasOwnProperty.call(eventCatalog, type);

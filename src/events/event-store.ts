@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
 import { type Database, type Row, type SqlExecutor, sqlState, toSafeInteger, toXid } from '../database/database.js';
-import { eventCatalog, type EventMetadata, type EventType, validateEvent } from './catalog.js';
+import { eventCatalog, type EventMetadata, type EventType, upcastEvent, validateEvent } from './catalog.js';
 import { type ExpectedVersion, IdempotencyConflictError, VersionConflictError } from './errors.js';
 import { type Checkpoint, checkpointOf, START, type StoredEvent } from './stored-event.js';
 import { WakeSignal } from './wake-signal.js';
@@ -318,7 +318,8 @@ function toStoredEvent(row: Row): StoredEvent {
     streamVersion: toSafeInteger(row.stream_version, 'events.stream_version'),
     type: row.type as EventType,
     schemaVersion: toSafeInteger(row.schema_version, 'events.schema_version'),
-    data: parseJson(row.data),
+    // Older schema versions read as the current version (catalog.ts: upcasters); never rewritten.
+    data: upcastEvent(String(row.type), toSafeInteger(row.schema_version, 'events.schema_version'), parseJson(row.data)) as never,
     metadata: parseJson(row.metadata) as EventMetadata,
     idempotencyKey: row.idempotency_key === null || row.idempotency_key === undefined ? null : String(row.idempotency_key),
     transactionId: toXid(row.transaction_id, 'events.transaction_id'),

@@ -190,8 +190,9 @@ export class ExperimentProjections {
     const row = rows[0];
     if (!row) return null;
     try {
+      const tree = deserialize(row.tree as Uint8Array);
       return {
-        tree: deserialize(row.tree as Uint8Array),
+        tree,
         status: statusFromSnapshot(typeof row.status === 'string' ? JSON.parse(row.status) : row.status),
         version: toSafeInteger(row.stream_version, 'projection_snapshots.stream_version'),
         position: toSafeInteger(row.position, 'projection_snapshots.position'),

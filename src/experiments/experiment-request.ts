@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { EventData } from '../events/catalog.js';
-import { flopsWindowSchema } from '../tree/flops-window.js';
+import { AUTHORS_WINDOW_PHASES, flopsWindowPhasesSchema, flopsWindowSchema } from '../tree/flops-window.js';
 import { hyperparametersSchema } from '../tree/hyperparameters.js';
 import { scheduleSchema } from '../tree/schedule.js';
 import { searchConfigSchema } from '../search/config.js';
@@ -15,7 +15,16 @@ import { presets, scaledSpace } from '../search-space/presets.js';
 import { SearchSpace } from '../search-space/search-space.js';
 
 export const AUTHORS_HYPERPARAMETERS = Object.freeze({ beta: 0.96, gamma: 0.96, c1: 0.1, c2: 0.2, tau: 0.0025, nThreshold: 6, maxRedraws: 100 });
-export const DEFAULT_SEARCH = Object.freeze({ strategy: 'hierarchical' as const, candidates: 20, topK: 10, bnRecalibrationBatches: 20 });
+export const DEFAULT_SEARCH = Object.freeze({
+  strategy: 'hierarchical' as const,
+  candidates: 20,
+  topK: 10,
+  bnRecalibrationBatches: 20,
+  /** the authors' `ignore_none=True`: the search uses only nodes training created */
+  scope: 'trained' as const,
+  /** the authors' `update_data_freq: 1000` */
+  updateDataFreq: 1000,
+});
 
 const presetSpaceRequest = z
   .object({
@@ -43,6 +52,8 @@ export const createExperimentRequestSchema = z
     hyperparameters: hyperparametersSchema.partial().strict().optional(),
     schedule: z.union([scheduleSchema.strict(), epochScheduleRequest]),
     flopsWindow: flopsWindowSchema.nullable().optional(),
+    /** the training phases the window applies to (default: the paper's tree building and MCT sampling) */
+    flopsWindowPhases: flopsWindowPhasesSchema.optional(),
     dataset: z.object({ kind: z.string().min(1).max(100) }).catchall(z.unknown()),
     training: z.record(z.string(), z.unknown()).optional(),
     search: searchConfigSchema.partial().strict().optional(),
@@ -102,6 +113,7 @@ export function toExperimentCreated(request: unknown): EventData<'ExperimentCrea
     hyperparameters: { ...AUTHORS_HYPERPARAMETERS, ...r.hyperparameters },
     schedule,
     flopsWindow: r.flopsWindow ?? null,
+    flopsWindowPhases: r.flopsWindowPhases ?? [...AUTHORS_WINDOW_PHASES],
     dataset: r.dataset,
     training: r.training ?? {},
     search: { ...DEFAULT_SEARCH, ...r.search },

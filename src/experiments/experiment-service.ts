@@ -4,8 +4,8 @@ import { IdempotencyConflictError, VersionConflictError } from '../events/errors
 import type { AppendResult, EventStore, NewEvent } from '../events/event-store.js';
 import { DomainError } from '../kernel/domain-error.js';
 import { SearchSpace } from '../search-space/search-space.js';
-import { assertValidLoss, decideReward } from '../tree/reward.js';
-import { phaseChangeAt, sampleArchitecture } from '../tree/sampling.js';
+import { assertValidLoss, decideReward, sameArchitecture } from '../tree/reward.js';
+import { compactSample, phaseChangeAt, sampleArchitecture } from '../tree/sampling.js';
 import { totalTrainingSteps } from '../tree/schedule.js';
 import { requireTree } from '../tree/state.js';
 import { ExperimentStateError, LeaseConflictError, StepOrderError } from './errors.js';
@@ -30,7 +30,9 @@ export interface StepSample {
   readonly architecture: number[];
   readonly phase: EventData<'ArchitectureSampled'>['phase'];
   readonly sampler: EventData<'ArchitectureSampled'>['sampler'];
-  readonly probabilities: number[][];
+  /** per layer, the distribution the op was drawn from (null only for a sample recorded compact by another sampler) */
+  readonly probabilities: number[][] | null;
+  readonly chosenProbabilities: number[];
   readonly flops: number;
   /** position of the ArchitectureSampled event */
   readonly position: number;
@@ -140,25 +142,30 @@ export class ExperimentService<S extends ExperimentEventStore = EventStore> {
    * Null when training is over.
    */
   async ask(id: string, leaseId: string): Promise<StepSample | null> {
-    const result = await this.execute<StepSample | number | null>(id, (view) => {
+    const result = await this.execute<StepSample | { pending: Omit<StepSample, 'position'> | null; step: number } | null>(id, (view) => {
       const lease = this.requireLease(view, leaseId);
       this.assertRunnable(view);
       const tree = view.tree;
       const { config } = requireTree(tree);
       const step = tree.lastRewardedStep + 1;
-      if (tree.lastSampled?.step === step) return { events: [], answer: () => step };
       if (step >= totalTrainingSteps(config.schedule)) return { events: [], answer: () => null };
+      // The sample is a pure function of the tree as of step - 1: a pending one is drawn again
+      // identically (the stored event is compact; the answer carries the full probabilities).
+      const sample = sampleArchitecture(tree, this.space(view), step);
+      if (tree.lastSampled?.step === step) {
+        return { events: [], answer: () => ({ pending: sameArchitecture(tree.lastSampled!.architecture, sample.architecture) ? sample : null, step }) };
+      }
       const meta: Partial<EventMetadata> = { workerId: lease.workerId, step };
       const events: NewEvent[] = [];
       const phaseChange = phaseChangeAt(tree, step);
       if (phaseChange) events.push({ type: 'PhaseChanged', data: phaseChange, metadata: meta, idempotencyKey: `phase:${phaseChange.to}` });
-      const sample = sampleArchitecture(tree, this.space(view), step);
-      events.push({ type: 'ArchitectureSampled', data: sample, metadata: meta, idempotencyKey: `step:${step}:sample` });
+      events.push({ type: 'ArchitectureSampled', data: compactSample(sample), metadata: meta, idempotencyKey: `step:${step}:sample` });
       return { events, answer: (a) => ({ ...sample, position: a!.positions[a!.positions.length - 1]! }) };
     });
-    if (typeof result !== 'number') return result;
-    const pending = await this.eventByKey<'ArchitectureSampled'>(id, `step:${result}:sample`);
-    return { ...pending.data, position: pending.position };
+    if (result === null || !('pending' in result)) return result;
+    const pending = await this.eventByKey<'ArchitectureSampled'>(id, `step:${result.step}:sample`);
+    // Recorded by another sampler (or an older version): the stored payload as it is.
+    return { ...(result.pending ?? pending.data), position: pending.position };
   }
 
   /**

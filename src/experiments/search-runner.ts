@@ -28,6 +28,7 @@ import { activeLease } from './experiment-status.js';
 import { totalTrainingSteps } from '../tree/schedule.js';
 import { requireTree, type TreeState } from '../tree/state.js';
 import { searchConfigOf, type StrategyName } from '../search/config.js';
+import type { SearchScope } from '../tree/events.js';
 import type { CandidateEvaluator } from '../search/evaluator.js';
 import type { SearchOutcome } from '../search/outcome.js';
 import { searchStrategy } from '../search/registry.js';
@@ -44,6 +45,10 @@ export interface SearchRunOptions {
   readonly candidates?: number;
   /** the search to resume or replay; default: the interrupted search if any, else a new one */
   readonly searchId?: string;
+  /** which tree nodes the hierarchical search may use; default: the experiment's ('trained') */
+  readonly scope?: SearchScope;
+  /** evaluations per validation batch; default: the experiment's (1000) */
+  readonly updateDataFreq?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -82,12 +87,19 @@ export async function runSearchOnExperiment(
       if (asked !== undefined && asked !== kept) throw new ExperimentStateError(`search '${searchId}' runs with ${name} ${kept}, not ${asked}`);
     }
     state = (await service.projections.at(experimentId, stored.position - 1)).tree;
-    settings = searchSettings(state, searchId, { candidates: started.candidates, topK: started.topK, flopsWindow: started.flopsWindow, referenceLoss: started.referenceLoss });
+    settings = searchSettings(state, searchId, {
+      candidates: started.candidates,
+      topK: started.topK,
+      flopsWindow: started.flopsWindow,
+      referenceLoss: started.referenceLoss,
+      scope: started.scope,
+      updateDataFreq: started.updateDataFreq,
+    });
     recorded = stored.events;
   } else {
     strategy = options.strategy ?? searchConfigOf(config.experiment).strategy;
     state = view.tree;
-    settings = searchSettings(state, searchId, { candidates: options.candidates });
+    settings = searchSettings(state, searchId, { candidates: options.candidates, scope: options.scope, updateDataFreq: options.updateDataFreq });
   }
 
   const metadata = { workerId: lease.workerId };

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { parseOrThrow } from '../kernel/parse.js';
-import type { TreeEventData } from '../tree/events.js';
+import { searchScopeSchema, type TreeEventData } from '../tree/events.js';
+import { flopsWindowSchema } from '../tree/flops-window.js';
 
 export const strategyNames = ['hierarchical', 'random', 'evolutionary'] as const;
 export const strategyNameSchema = z.enum(strategyNames);
@@ -18,6 +19,12 @@ export const searchConfigSchema = z.object({
   topK: z.number().int().positive(),
   /** training batches used to re-estimate BatchNorm statistics per candidate */
   bnRecalibrationBatches: z.number().int().nonnegative(),
+  /** which tree nodes the hierarchical search may use: 'trained' (the authors') or 'any' */
+  scope: searchScopeSchema,
+  /** consecutive validation-batch evaluations sharing one batch (the authors' update_data_freq: 1000) */
+  updateDataFreq: z.number().int().positive(),
+  /** the search's FLOPs window (the authors search in a narrower one than they train in); absent: the training window, null: none */
+  flopsWindow: flopsWindowSchema.nullable().optional(),
 });
 export type SearchConfig = z.infer<typeof searchConfigSchema>;
 

@@ -16,8 +16,13 @@ export interface FullValidationResult {
  * validation is the evaluator's job.
  */
 export interface CandidateEvaluator {
-  /** loss of `architecture` on one validation batch; `evaluation` is the search's running index */
-  validationBatchLoss(architecture: Architecture, evaluation: number): Promise<number> | number;
+  /**
+   * Loss of `architecture` on validation batch `batch`, with the training criterion (label
+   * smoothing included). The search asks `updateDataFreq` consecutive evaluations on one batch
+   * (batch = floor(evaluation / updateDataFreq)), so the same (architecture, batch) must give
+   * the same loss.
+   */
+  validationBatchLoss(architecture: Architecture, batch: number): Promise<number> | number;
   /** top-1 (and top-5) accuracy and loss on the full validation split; `candidate` is its index */
   fullValidation(architecture: Architecture, candidate: number): Promise<FullValidationResult> | FullValidationResult;
 }

@@ -3,6 +3,11 @@
  *   population 50, 20 generations, 25 mutations (each layer re-drawn with p = 0.1), 25
  *   crossovers (each layer from either parent), parents drawn from the top-k (10) of every
  *   candidate evaluated so far; the population is topped up with random candidates.
+ * Budget scaling (default): with K below twice the population the search would be its random
+ * initial population only, so the population is scaled to the budget: population
+ * P = min(50, ceil(K / 2)), mutations = crossovers = round(P / 2), top-k parents =
+ * max(1, round(P / 5)) (SPOS's ratios 25/50 and 10/50); at K >= 100 these are SPOS's numbers.
+ * `scaleToBudget: false` keeps the fixed SPOS settings.
  * Legal candidates are inside the FLOPs window and never seen before (every generated path is
  * marked seen, legal or not, as SPOS's vis_dict does). The search stops after K full
  * evaluations (the same budget as the other strategies) or after the last generation; with
@@ -31,6 +36,14 @@ export interface EvolutionOptions {
   readonly parents: number;
 }
 
+/** The evolution settings for budget K (see the file comment). */
+export function evolutionForBudget(k: number, base: EvolutionOptions = DEFAULT_EVOLUTION): EvolutionOptions {
+  const population = Math.max(1, Math.min(base.population, Math.ceil(k / 2)));
+  if (population === base.population) return base;
+  const half = Math.round(population / 2);
+  return { ...base, population, mutations: half, crossovers: half, parents: Math.max(1, Math.round((population * base.parents) / base.population)) };
+}
+
 export const DEFAULT_EVOLUTION: EvolutionOptions = Object.freeze({
   population: 50,
   generations: 20,
@@ -55,9 +68,11 @@ export async function runEvolutionarySearch(
   space: SpaceModel,
   settings: SearchSettings,
   options: RunOptions,
-  evolution: Partial<EvolutionOptions> = {},
+  evolution: Partial<EvolutionOptions> & { readonly scaleToBudget?: boolean } = {},
 ): Promise<SearchOutcome> {
-  const evo = { ...DEFAULT_EVOLUTION, ...evolution };
+  const { scaleToBudget = true, ...fixed } = evolution;
+  const base = { ...DEFAULT_EVOLUTION, ...fixed };
+  const evo = scaleToBudget ? { ...evolutionForBudget(settings.candidates, base), ...fixed } : base;
   for (const k of ['population', 'generations', 'parents'] as const) {
     if (!Number.isInteger(evo[k]) || evo[k] < 1) throw new RangeError(`${k} must be a positive integer`);
   }

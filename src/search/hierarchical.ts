@@ -1,19 +1,24 @@
 /**
  * The authors' hierarchical node selection (DESIGN §2), over a trained tree.
  *
+ * The search starts from the tree as training left it (SearchStarted 'as-trained': an earlier
+ * search's backups and removals are not seen). Which nodes exist depends on `settings.scope`:
+ * 'trained' (default, the authors' `ignore_none=True`): only nodes with training visits; 'any':
+ * a child never created counts as present (fills may then explore untrained paths).
+ *
  * Picking one candidate: descend from the root. At a node of depth l (choosing the op of
  * layer l), while node.n / N_l < n_thrd (training visits count; N_l = ops of layer l):
- *   - keep the ops chosen so far and fill the remaining layers uniformly from the children
- *     still in the tree (removed subtrees are excluded; a child never created is still in the
- *     tree);
+ *   - keep the ops chosen so far and fill the remaining layers uniformly from the existing
+ *     children still in the tree;
  *   - outside the FLOPs window: remove that leaf (CandidateRemoved 'flops-window');
- *   - otherwise evaluate it on one validation batch (ValidationBatchEvaluated, reward =
- *     referenceLoss / loss) and back the reward up: VisitCountsUpdated (source 'search') with
- *     the root and every node on the path n += 1, S += reward, and G[l][a_l] updated with gamma;
- *   - if the node itself got removed (every child removed: upward pruning), restart from the
- *     root.
+ *   - otherwise evaluate it on one validation batch (ValidationBatchEvaluated, batch =
+ *     floor(evaluation / updateDataFreq), reward = referenceLoss / loss with the training
+ *     criterion) and back the reward up: VisitCountsUpdated (source 'search') with the root
+ *     and every node on the path n += 1, S += reward, and G[l][a_l] updated with gamma;
+ *   - if the node itself got removed (every existing child removed: upward pruning), restart
+ *     from the root.
  * Once the threshold holds, draw a child with softmax((Qbar + C2 * G) / tau) among the
- * children still in the tree, and descend.
+ * existing children still in the tree, and descend.
  * Search loop: until K candidates are evaluated: pick one; outside the window remove it and
  * continue; full validation (CandidateEvaluated; BN recalibration is the evaluator's job);
  * remove it (CandidateRemoved 'evaluated') so it is never proposed again. When the root itself
@@ -113,6 +118,12 @@ class HierarchicalSearch {
     return outcome;
   }
 
+  /** Whether node `id` (-1: never created) has a child the search may use. */
+  private hasChild(id: number): boolean {
+    if (id < 0) return this.settings.scope === 'any';
+    return this.tree.hasAvailableChild(id, this.settings.scope);
+  }
+
   /** One candidate leaf, or null when the whole tree has been removed. */
   private async pickCandidate(): Promise<number[] | null> {
     const L = this.tree.numLayers;
@@ -124,13 +135,15 @@ class HierarchicalSearch {
         for (;;) {
           const id = this.tree.find(path);
           if (id >= 0 && this.tree.isRemoved(id)) continue restart;
+          // A node with no existing child (scope 'trained', a tree training never reached) ends the search.
+          if (!this.hasChild(id)) return null;
           const n = id >= 0 ? this.tree.n[id]! : 0;
           if (!(n / N < this.hp.nThreshold)) break;
           this.session.checkAborted();
           await this.fillAndEvaluate(path);
         }
         const id = this.tree.find(path);
-        const probs = selectionChildScores(this.tree, id, l, this.hp).map((c) => c.probability);
+        const probs = selectionChildScores(this.tree, id, l, this.hp, this.settings.scope).map((c) => c.probability);
         const rng = rngFor(this.settings.seed, this.decision++, HIERARCHICAL_PURPOSE.select);
         path.push(drawIndex(probs, rng.next()));
       }
@@ -146,7 +159,7 @@ class HierarchicalSearch {
     let id = tree.find(prefix);
     for (let l = prefix.length; l < tree.numLayers; l++) {
       const available: number[] = [];
-      for (let op = 0; op < tree.opCounts[l]!; op++) if (!tree.childRemoved(id, op)) available.push(op);
+      for (let op = 0; op < tree.opCounts[l]!; op++) if (tree.childAvailable(id, op, this.settings.scope)) available.push(op);
       // A node that is not removed always has a child left (upward pruning).
       const op = available[rng.nextInt(available.length)]!;
       arch.push(op);
@@ -160,7 +173,8 @@ class HierarchicalSearch {
     const evaluation = this.evaluation++;
     const loss = await this.session.validationLoss(arch, evaluation);
     const reward = referenceLoss / loss;
-    await this.emit({ type: 'ValidationBatchEvaluated', data: { searchId, evaluation, architecture: arch, loss, reward } });
+    const batch = this.session.batchOf(evaluation);
+    await this.emit({ type: 'ValidationBatchEvaluated', data: { searchId, evaluation, batch, architecture: arch, loss, reward } });
     await this.emit({ type: 'VisitCountsUpdated', data: backupUpdate(this.tree, arch, reward, this.hp.gamma, evaluation, 'search') });
   }
 }

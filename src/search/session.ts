@@ -109,9 +109,15 @@ export class SearchSession {
     return recorded.answer;
   }
 
+  /** The validation batch of evaluation `evaluation`: one batch serves `updateDataFreq` consecutive evaluations. */
+  batchOf(evaluation: number): number {
+    return Math.floor(evaluation / this.settings.updateDataFreq);
+  }
+
   async validationLoss(architecture: Architecture, evaluation: number): Promise<number> {
+    const batch = this.batchOf(evaluation);
     const loss = await this.answer(this.answers.validation(evaluation), architecture, `validation evaluation ${evaluation}`, () =>
-      this.options.evaluator.validationBatchLoss(architecture, evaluation),
+      this.options.evaluator.validationBatchLoss(architecture, batch),
     );
     if (typeof loss !== 'number' || !Number.isFinite(loss) || loss <= 0) {
       throw invalidEvaluationError(`validation batch loss of [${architecture.join(',')}] must be finite and > 0, got ${String(loss)}`);
@@ -148,7 +154,17 @@ export class SearchSession {
     const s = this.settings;
     await this.push({
       type: 'SearchStarted',
-      data: { searchId: s.searchId, strategy, candidates: s.candidates, topK: s.topK, referenceLoss: s.referenceLoss, flopsWindow: s.flopsWindow },
+      data: {
+        searchId: s.searchId,
+        strategy,
+        candidates: s.candidates,
+        topK: s.topK,
+        referenceLoss: s.referenceLoss,
+        flopsWindow: s.flopsWindow,
+        scope: s.scope,
+        tree: 'as-trained',
+        updateDataFreq: s.updateDataFreq,
+      },
     });
   }
 

@@ -1,4 +1,5 @@
 /** The settings one search runs with: from the experiment and the trained tree, with overrides. */
+import type { SearchScope } from '../tree/events.js';
 import type { FlopsWindow } from '../tree/flops-window.js';
 import type { Hyperparameters } from '../tree/hyperparameters.js';
 import { requireTree, type TreeState } from '../tree/state.js';
@@ -10,7 +11,12 @@ export interface SearchSettings {
   /** K: distinct candidates fully evaluated */
   readonly candidates: number;
   readonly topK: number;
+  /** the search's window (ExperimentCreated.search.flopsWindow, else the training window) */
   readonly flopsWindow: FlopsWindow | null;
+  /** which tree nodes the hierarchical search may use */
+  readonly scope: SearchScope;
+  /** consecutive validation-batch evaluations sharing one batch */
+  readonly updateDataFreq: number;
   readonly hyperparameters: Hyperparameters;
   /** frozen Ltilde at the end of training (validation reward = referenceLoss / batch loss) */
   readonly referenceLoss: number;
@@ -24,6 +30,8 @@ export function searchSettings(
     readonly candidates?: number;
     readonly topK?: number;
     readonly flopsWindow?: FlopsWindow | null;
+    readonly scope?: SearchScope;
+    readonly updateDataFreq?: number;
     readonly hyperparameters?: Partial<Hyperparameters>;
     readonly referenceLoss?: number;
     readonly seed?: number;
@@ -36,7 +44,9 @@ export function searchSettings(
     seed: overrides.seed ?? config.seed,
     candidates: overrides.candidates ?? search.candidates,
     topK: overrides.topK ?? search.topK,
-    flopsWindow: overrides.flopsWindow !== undefined ? overrides.flopsWindow : config.flopsWindow,
+    flopsWindow: overrides.flopsWindow !== undefined ? overrides.flopsWindow : search.flopsWindow !== undefined ? search.flopsWindow : config.flopsWindow,
+    scope: overrides.scope ?? search.scope,
+    updateDataFreq: overrides.updateDataFreq ?? search.updateDataFreq,
     hyperparameters: { ...config.hyperparameters, ...overrides.hyperparameters },
     referenceLoss: overrides.referenceLoss ?? state.movingAverageLoss,
   };
@@ -48,5 +58,6 @@ export function checkSettings(s: SearchSettings): void {
   if (typeof s.searchId !== 'string' || s.searchId.length === 0) throw new RangeError('searchId must be a non-empty string');
   if (!Number.isInteger(s.candidates) || s.candidates < 1) throw new RangeError(`candidates must be a positive integer, got ${s.candidates}`);
   if (!Number.isInteger(s.topK) || s.topK < 1) throw new RangeError(`topK must be a positive integer, got ${s.topK}`);
+  if (!Number.isInteger(s.updateDataFreq) || s.updateDataFreq < 1) throw new RangeError(`updateDataFreq must be a positive integer, got ${s.updateDataFreq}`);
   if (!Number.isFinite(s.referenceLoss) || s.referenceLoss < 0) throw new RangeError(`referenceLoss must be finite and >= 0, got ${s.referenceLoss}`);
 }

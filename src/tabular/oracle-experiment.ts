@@ -11,7 +11,7 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EventData } from '../events/catalog.js';
-import type { TreeEventData } from '../tree/events.js';
+import type { SearchScope, TreeEventData } from '../tree/events.js';
 import type { FlopsWindow } from '../tree/flops-window.js';
 import type { Hyperparameters } from '../tree/hyperparameters.js';
 import type { Schedule } from '../tree/schedule.js';
@@ -54,6 +54,9 @@ export interface OracleExperimentOptions {
 export interface SearchRequest {
   readonly strategy: StrategyName;
   readonly candidates: number;
+  /** hierarchical search options (default: the experiment's, the authors') */
+  readonly scope?: SearchScope;
+  readonly updateDataFreq?: number;
 }
 
 export interface OracleRunHooks {
@@ -167,6 +170,8 @@ export async function runOracleExperiment(
           evaluator: reporting(oracle.evaluator(), (evaluated) => hooks.onCandidate?.({ strategy: request.strategy, evaluated, candidates: request.candidates })),
           strategy: request.strategy,
           candidates: request.candidates,
+          scope: request.scope,
+          updateDataFreq: request.updateDataFreq,
           searchId: `search-${i + 1}`,
           signal: hooks.signal,
         }),

@@ -89,7 +89,9 @@ export class OracleTrainer implements StepTrainer {
 
   evaluator(): CandidateEvaluator {
     return {
-      validationBatchLoss: (architecture, evaluation) => this.batchLoss(architecture, evaluation, ORACLE_PURPOSE.validation),
+      // One draw per (batch, architecture): the same batch gives the same architecture the same
+      // loss (same weights, same data), another architecture on it its own batch error.
+      validationBatchLoss: (architecture, batch) => this.batchLoss(architecture, batch * this.table.size + this.table.rowOf(architecture), ORACLE_PURPOSE.validation),
       fullValidation: (architecture): FullValidationResult => {
         const z = normal(this.seed, this.table.rowOf(architecture), ORACLE_PURPOSE.full);
         const top1 = Math.min(100, Math.max(0, this.table.accuracy(architecture, this.proxy.validationSeed) + this.proxy.validationNoise * z));

@@ -118,10 +118,11 @@ export class SupernetTrainer implements StepTrainer {
 
   evaluator(): CandidateEvaluator {
     return {
-      // One validation batch per evaluation, cycling through the held-out split.
-      validationBatchLoss: (architecture, evaluation) => {
-        const batch = this.validation[evaluation % this.validation.length]!;
-        return this.supernet.evaluateBatch(architecture, batch.images, batch.labels).loss;
+      // Batch `batch` of the held-out split (cycling), scored with the training criterion
+      // (label smoothing included, as the authors' train_evaluator uses the model's own loss).
+      validationBatchLoss: (architecture, batch) => {
+        const data = this.validation[batch % this.validation.length]!;
+        return this.supernet.evaluateBatch(architecture, data.images, data.labels).criterionLoss;
       },
       fullValidation: (architecture, candidate) => {
         // BN statistics re-estimated on N training batches (the authors use 20), taken past the

@@ -37,6 +37,8 @@ export interface SupernetOptions {
 export interface EvaluationResult {
   /** Mean cross-entropy (no label smoothing) over the batch. */
   readonly loss: number;
+  /** Mean training criterion over the batch: cross-entropy with the supernet's label smoothing (= loss without smoothing). */
+  readonly criterionLoss: number;
   /** Samples whose label scores higher than every other class. */
   readonly correct: number;
   /** Samples whose label is outscored by fewer than 5 classes. */
@@ -127,7 +129,7 @@ export class Supernet {
     );
     const logits = logitsTensor.dataSync();
     logitsTensor.dispose();
-    return classificationResult(logits, labels, this.space.head.classes);
+    return classificationResult(logits, labels, this.space.head.classes, this.labelSmoothing);
   }
 
   /** See BatchNormStatistics.recalibrate: the authors' BN re-estimation before an evaluation. */
@@ -157,9 +159,16 @@ export class Supernet {
   }
 }
 
-/** Cross-entropy, top-1 and top-5 hits of a batch's logits (row-major, `classes` per sample). */
-function classificationResult(logits: Float32Array | Int32Array | Uint8Array, labels: Int32Array, classes: number): EvaluationResult {
+/**
+ * Cross-entropy, the label-smoothed criterion and top-1 / top-5 hits of a batch's logits
+ * (row-major, `classes` per sample). With lse = log sum exp(row), the smoothed targets
+ * ((1 - eps) on the label, eps / K on every class) give
+ *   criterion = (1 - eps) * (lse - row[label]) + eps * (lse - mean(row)),
+ * the same as `smoothedCrossEntropy` (layers.ts) computes in the training step.
+ */
+export function classificationResult(logits: Float32Array | Int32Array | Uint8Array, labels: Int32Array, classes: number, smoothing = 0): EvaluationResult {
   let loss = 0;
+  let criterion = 0;
   let correct = 0;
   let top5Correct = 0;
   for (let i = 0; i < labels.length; i++) {
@@ -172,12 +181,18 @@ function classificationResult(logits: Float32Array | Int32Array | Uint8Array, la
       if (v > target) outscoring++;
     }
     let sumExp = 0;
-    for (const v of row) sumExp += Math.exp(v - max);
-    loss += max + Math.log(sumExp) - target;
+    let sum = 0;
+    for (const v of row) {
+      sumExp += Math.exp(v - max);
+      sum += v;
+    }
+    const lse = max + Math.log(sumExp);
+    loss += lse - target;
+    criterion += (1 - smoothing) * (lse - target) + smoothing * (lse - sum / classes);
     if (outscoring === 0) correct++;
     if (outscoring < 5) top5Correct++;
   }
-  return { loss: loss / labels.length, correct, top5Correct, count: labels.length };
+  return { loss: loss / labels.length, criterionLoss: criterion / labels.length, correct, top5Correct, count: labels.length };
 }
 
 /** Cosine annealing from lrMax at step 0 to lrMin at totalSteps (clamped outside). */

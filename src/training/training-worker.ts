@@ -58,6 +58,20 @@ export interface TrainingOutcome {
 
 /** Prefix of the pause reason a worker records when the checkpoint store refuses a write. */
 export const STORAGE_PAUSE_PREFIX = 'checkpoint storage unavailable';
+/** Prefix of the pause reason recorded after the event database was out of space. */
+export const DATABASE_PAUSE_PREFIX = 'database storage full';
+
+/** A full disk under the event database: Postgres/PGlite SQLSTATE 53100, or ENOSPC/EDQUOT. */
+export function isDiskFull(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === '53100' || code === 'ENOSPC' || code === 'EDQUOT') return true;
+  }
+  return false;
+}
+
+/** Thrown inside the worker when it was stopped while waiting for database space. */
+class StoppedWhileWaiting extends Error {}
 
 /**
  * Loads the newest retained checkpoint whose bytes the store returns with the recorded sha256,
@@ -200,8 +214,12 @@ export class TrainingWorker {
         return false;
       }
       try {
-        return (await this.service.ask(experimentId, lease.leaseId)) !== null;
+        return (await this.untilDatabaseAccepts(experimentId, lease, 'ask', lastStep + 1, () => this.service.ask(experimentId, lease.leaseId))) !== null;
       } catch (error) {
+        if (error instanceof StoppedWhileWaiting) {
+          status = 'stopped';
+          return false;
+        }
         if (error instanceof ExperimentStateError && /paused/.test(error.message)) {
           status = 'paused';
           return false;
@@ -233,7 +251,14 @@ export class TrainingWorker {
             await yieldToEventLoop();
             this.assertLeaseHealthy();
             const loss = await this.trainer.trainStep(step, sampled.data.architecture);
-            const told = await this.service.tell(experimentId, lease.leaseId, step, loss);
+            let told;
+            try {
+              told = await this.untilDatabaseAccepts(experimentId, lease, 'tell', step, () => this.service.tell(experimentId, lease.leaseId, step, loss));
+            } catch (error) {
+              if (!(error instanceof StoppedWhileWaiting)) throw error;
+              status = 'stopped'; // the loss is not recorded: the next run trains this step again
+              return false;
+            }
             lastStep = step;
             liveSteps += 1;
             if ((step + 1) % this.options.checkpointEvery === 0 || step + 1 === totalSteps) {
@@ -271,16 +296,17 @@ export class TrainingWorker {
           await store.delete(stored.location).catch(() => false);
           throw new CheckpointStorageError('read', 'EIO', stored.location, check.problem);
         }
-        await this.service.append(experimentId, [
+        await this.untilDatabaseAccepts(experimentId, lease, 'checkpoint record', step, () => this.service.append(experimentId, [
           {
             type: 'CheckpointSaved',
             data: { step, epoch: Math.floor(step / stepsPerEpoch), ...stored, streamPosition, store: store.kind, verifiedAt: new Date().toISOString() },
             idempotencyKey: `checkpoint:${step}`,
             metadata: { workerId: lease.workerId, step },
           },
-        ]);
+        ]));
         break;
       } catch (error) {
+        if (error instanceof StoppedWhileWaiting) return false;
         if (!(error instanceof CheckpointStorageError)) throw error;
         await this.recordStorageFailure(experimentId, lease, step, error);
         pausedHere = true;
@@ -299,6 +325,41 @@ export class TrainingWorker {
     }
     await this.prune(experimentId, lease, step);
     return true;
+  }
+
+  /**
+   * Runs a command against the event database; while the database's disk is full (SQLSTATE
+   * 53100, ENOSPC), says so and retries every `storageRetryMs` (nothing was committed: each
+   * command is one transaction). Once it goes through, the outage is recorded as a pause with
+   * its reason and an immediate resume: the database could not record it while it lasted.
+   * Throws StoppedWhileWaiting when aborted meanwhile.
+   */
+  private async untilDatabaseAccepts<T>(experimentId: string, lease: Lease, what: string, step: number, command: () => Promise<T>): Promise<T> {
+    let since: string | null = null;
+    let first = '';
+    for (;;) {
+      try {
+        const result = await command();
+        if (since !== null) {
+          const reason = `${DATABASE_PAUSE_PREFIX}: the ${what} of step ${step} could not be recorded from ${since} until ${new Date().toISOString()} (${first.slice(0, 300)}); training waited, nothing was lost`;
+          await this.service.pause(experimentId, reason);
+          await this.service.resume(experimentId, 'database storage available again');
+        }
+        return result;
+      } catch (error) {
+        if (!isDiskFull(error)) throw error;
+        if (since === null) {
+          since = new Date().toISOString();
+          first = (error as Error).message ?? String(error);
+        }
+        this.options.log?.('database storage full', { what, step, message: (error as Error).message });
+        try {
+          await sleep(this.options.storageRetryMs ?? 30_000, undefined, { signal: this.options.signal });
+        } catch {
+          throw new StoppedWhileWaiting(`stopped while the database was full (${what} of step ${step})`);
+        }
+      }
+    }
   }
 
   private async recordStorageFailure(experimentId: string, lease: Lease, step: number, error: CheckpointStorageError): Promise<void> {

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { architectureSchema, searchSpaceDefinitionSchema } from '../search-space/definition.js';
-import { flopsWindowSchema } from './flops-window.js';
+import { flopsWindowPhasesSchema, flopsWindowSchema } from './flops-window.js';
 import { hyperparametersSchema } from './hyperparameters.js';
 import { phaseSchema, scheduleSchema } from './schedule.js';
 
@@ -18,6 +18,10 @@ const nonNegativeInt = z.number().int().nonnegative();
 const probability = z.number().min(0).max(1);
 const searchId = z.string().min(1);
 
+/** Which tree nodes a search may use (see searchStartedSchema.scope). */
+export const searchScopeSchema = z.enum(['trained', 'any']);
+export type SearchScope = z.infer<typeof searchScopeSchema>;
+
 export const samplerSchema = z.enum(['uniform', 'uniform-flops', 'mct', 'replay', 'external']);
 
 export const experimentCreatedSchema = z.object({
@@ -26,6 +30,8 @@ export const experimentCreatedSchema = z.object({
   hyperparameters: hyperparametersSchema,
   schedule: scheduleSchema,
   flopsWindow: flopsWindowSchema.nullable(),
+  /** the training phases the window applies to (v2; v1 events applied it in every phase) */
+  flopsWindowPhases: flopsWindowPhasesSchema,
   dataset: z.object({ kind: z.string().min(1) }).catchall(z.unknown()),
   /** trainer settings (optimizer, batch size, widths); free-form per trainer kind */
   training: z.record(z.string(), z.unknown()),
@@ -41,8 +47,14 @@ export const architectureSampledSchema = z.object({
   architecture: architectureSchema,
   phase: phaseSchema,
   sampler: samplerSchema,
-  /** per layer, the probability of each op at the moment it was drawn */
-  probabilities: z.array(z.array(probability)),
+  /**
+   * per layer, the probability of each op at the moment it was drawn; null in compact events
+   * (v2: the vectors are a pure function of the tree as of the previous step, recomputed on
+   * demand; v1 events carry them)
+   */
+  probabilities: z.array(z.array(probability)).nullable(),
+  /** per layer, the probability of the op that was drawn (what the audit needs) */
+  chosenProbabilities: z.array(probability),
   flops: z.number().nonnegative(),
   redraws: nonNegativeInt,
 });
@@ -79,11 +91,23 @@ export const searchStartedSchema = z.object({
   /** frozen moving-average training loss used as the validation reward reference */
   referenceLoss: finite,
   flopsWindow: flopsWindowSchema.nullable(),
+  /**
+   * which tree nodes the search may use: 'trained' (the authors: only nodes training created,
+   * a parent is pruned when its existing children are gone) or 'any' (a never-created child
+   * counts as present); v1 events mean 'any'
+   */
+  scope: searchScopeSchema,
+  /** the tree the search starts from: 'as-trained' (v2) or 'continued' (v1: the previous search's backups kept, removals cleared) */
+  tree: z.enum(['as-trained', 'continued']),
+  /** consecutive validation-batch evaluations that share one batch (batch = floor(evaluation / updateDataFreq)) */
+  updateDataFreq: z.number().int().positive(),
 });
 
 export const validationBatchEvaluatedSchema = z.object({
   searchId,
   evaluation: nonNegativeInt,
+  /** the validation batch used (v1 events: the evaluation index, one batch each) */
+  batch: nonNegativeInt,
   architecture: architectureSchema,
   loss: positiveFinite,
   reward: finite,

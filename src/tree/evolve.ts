@@ -38,6 +38,7 @@ export function evolve(state: TreeState, event: ProjectableEvent): TreeState {
 /** Folds events over `initial` (default: the empty state). Never mutates `initial`. */
 export function fold(events: Iterable<ProjectableEvent>, initial: TreeState = initialTreeState()): TreeState {
   const s: MutableState = { ...initial, tree: initial.tree ? initial.tree.clone() : null };
+  // trainedTree is never mutated in place (SearchStarted clones it), so it can be shared.
   for (const event of events) applyEvent(s, event);
   return Object.freeze(s);
 }
@@ -85,7 +86,7 @@ function changesNodes(state: TreeState, event: ProjectableEvent): boolean {
     case 'CandidateRemoved':
       return true;
     case 'SearchStarted':
-      return (state.tree?.removedCount ?? 0) > 0;
+      return true;
     default:
       return false;
   }
@@ -168,7 +169,14 @@ function applyEvent(s: MutableState, event: ProjectableEvent): void {
     }
     case 'SearchStarted': {
       const tree = need(s, event.type);
-      tree.clearRemoved();
+      // The first search keeps the tree as training left it (no search has touched it yet).
+      if (!s.trainedTree) {
+        const trained = tree.clone();
+        trained.clearRemoved();
+        s.trainedTree = trained;
+      }
+      if (event.data.tree === 'as-trained') s.tree = s.trainedTree.clone();
+      else tree.clearRemoved(); // v1 ('continued'): earlier searches' backups stay
       s.search = {
         searchId: event.data.searchId,
         strategy: event.data.strategy,
@@ -176,6 +184,8 @@ function applyEvent(s: MutableState, event: ProjectableEvent): void {
         topK: event.data.topK,
         referenceLoss: event.data.referenceLoss,
         flopsWindow: event.data.flopsWindow,
+        scope: event.data.scope,
+        updateDataFreq: event.data.updateDataFreq,
         validationBatchEvaluations: 0,
         evaluated: 0,
         removals: 0,
@@ -193,7 +203,7 @@ function applyEvent(s: MutableState, event: ProjectableEvent): void {
       const tree = need(s, event.type);
       const search = needSearch(s, event.type, event.data.searchId);
       checkPath(tree, event.type, event.data.architecture);
-      tree.remove(tree.getOrCreate(event.data.architecture));
+      tree.remove(tree.getOrCreate(event.data.architecture), search.scope);
       s.search = { ...search, removals: search.removals + 1 };
       return;
     }

@@ -7,9 +7,10 @@
  * Search (hierarchical selection, no exploration):
  *   U_i = Qbar_i + C2 * G[l][i]
  * Probabilities: softmax(U / tau), the max of U / tau subtracted before exponentiating.
- * Removed children get probability 0. Children never created have n = 0, S = 0.
+ * Removed children get probability 0. Children never created have n = 0, S = 0; in a search of
+ * scope 'trained' they do not exist (probability 0), as the authors' `ignore_none=True`.
  */
-import type { TreeStore } from './store.js';
+import type { RemovalScope, TreeStore } from './store.js';
 
 export interface ChildScore {
   readonly op: number;
@@ -41,12 +42,15 @@ export function trainingChildScores(tree: TreeStore, id: number, depth: number, 
   return childScores(tree, id, depth, policy.c1, policy.c2, policy.tau);
 }
 
-/** Scores of the children of node `id` for hierarchical selection (no exploration term). */
-export function selectionChildScores(tree: TreeStore, id: number, depth: number, policy: SelectionPolicy): ChildScore[] {
-  return childScores(tree, id, depth, 0, policy.c2, policy.tau);
+/**
+ * Scores of the children of node `id` for hierarchical selection (no exploration term), among
+ * the children available to a search of `scope` (default 'any': only removed ones excluded).
+ */
+export function selectionChildScores(tree: TreeStore, id: number, depth: number, policy: SelectionPolicy, scope: RemovalScope = 'any'): ChildScore[] {
+  return childScores(tree, id, depth, 0, policy.c2, policy.tau, scope);
 }
 
-function childScores(tree: TreeStore, id: number, depth: number, c1: number, c2: number, tau: number): ChildScore[] {
+function childScores(tree: TreeStore, id: number, depth: number, c1: number, c2: number, tau: number, scope: RemovalScope = 'any'): ChildScore[] {
   const count = tree.opCounts[depth]!;
   const np = id >= 0 ? tree.n[id]! : 0;
   const logNp = np > 0 ? Math.log(np) : 0;
@@ -63,7 +67,7 @@ function childScores(tree: TreeStore, id: number, depth: number, c1: number, c2:
     const score = qbar + exploration + c2 * g;
     const removed = c >= 0 && tree.removed[c] === 1;
     u[op] = score;
-    mask[op] = !removed;
+    mask[op] = tree.childAvailable(id, op, scope);
     rows.push({ op, id: c, n, s, qbar, exploration, g, u: score, removed });
   }
   const p = softmax(u, tau, mask);

@@ -5,8 +5,9 @@
  * Phases (DESIGN §2): warm-up and tree building sample uniformly; MCT sampling draws each
  * layer's op from softmax(U / tau) while descending the tree.
  *
- * FLOPs window (decision; DESIGN only states it for MCT sampling): when the experiment has a
- * window it applies in every phase. Uniform phases use rejection sampling ('uniform-flops'):
+ * FLOPs window: it applies in the phases `flopsWindowPhases` lists (ExperimentCreated; default
+ * the paper's tree building and MCT sampling: warm-up draws are unconstrained uniform; v1
+ * experiments applied it in every phase). Uniform phases use rejection sampling ('uniform-flops'):
  * whole uniform paths are redrawn up to `maxRedraws` times. MCT sampling redraws the whole
  * tree path up to `maxRedraws` times (1 + maxRedraws draws in total). Training a shared
  * supernet on paths the search can never pick would only spend capacity on them.
@@ -23,7 +24,7 @@ import { DomainError } from '../kernel/domain-error.js';
 import { rngFor, type Rng } from '../random/counter-rng.js';
 import type { Architecture } from '../search-space/definition.js';
 import type { TreeEventData } from './events.js';
-import { inWindow, type FlopsWindow } from './flops-window.js';
+import { inWindow, type FlopsWindow, type WindowPhase } from './flops-window.js';
 import type { Hyperparameters } from './hyperparameters.js';
 import { drawIndex, trainingProbabilities, type TrainingPolicy } from './policy.js';
 import { type Phase, type Schedule, trainingPhaseAt } from './schedule.js';
@@ -50,6 +51,15 @@ export interface SamplingOverrides {
   readonly hyperparameters?: Partial<Hyperparameters>;
   readonly schedule?: Schedule;
   readonly flopsWindow?: FlopsWindow | null;
+  readonly flopsWindowPhases?: readonly WindowPhase[];
+}
+
+/** An ArchitectureSampled payload with the full per-layer probabilities (what the sampler drew from). */
+export type FullSample = TreeEventData<'ArchitectureSampled'> & { readonly probabilities: number[][] };
+
+/** The payload as stored: the chosen op's probability per layer only (full vectors: null). */
+export function compactSample(sample: TreeEventData<'ArchitectureSampled'>): TreeEventData<'ArchitectureSampled'> {
+  return { ...sample, probabilities: null };
 }
 
 /**
@@ -62,14 +72,15 @@ export function sampleArchitecture(
   space: SpaceModel,
   step: number,
   overrides: SamplingOverrides = {},
-): TreeEventData<'ArchitectureSampled'> {
+): FullSample {
   const { config, tree } = requireTree(state);
   checkSpaceMatches(space, config.opCounts);
   const hp = { ...config.hyperparameters, ...overrides.hyperparameters };
   const schedule = overrides.schedule ?? config.schedule;
-  const window = overrides.flopsWindow !== undefined ? overrides.flopsWindow : config.flopsWindow;
   const phase = trainingPhaseAt(schedule, step);
   if (phase === null) throw new RangeError(`step ${step} is past the end of training`);
+  const phases = overrides.flopsWindowPhases ?? config.flopsWindowPhases;
+  const window = phases.includes(phase) ? (overrides.flopsWindow !== undefined ? overrides.flopsWindow : config.flopsWindow) : null;
   let path: SampledPath;
   if (phase === 'mct-sampling') {
     if (state.lastRewardedStep !== step - 1) {
@@ -89,6 +100,7 @@ export function sampleArchitecture(
     phase,
     sampler: path.sampler,
     probabilities: path.probabilities,
+    chosenProbabilities: path.architecture.map((op, l) => path.probabilities[l]![op]!),
     flops: path.flops,
     redraws: path.redraws,
   };

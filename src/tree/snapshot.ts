@@ -7,6 +7,8 @@
  *   Float64 columns: S[size], n[size] (only when some n is not a u32), G[pairs]
  *   Int32 columns:   parent[size], removed ids[removedCount], n[size] (when every n is a u32)
  *   op column:       u8[size] (u16 when a layer has more than 256 ops)
+ *   (from the first search on) zero padding to 8 | the trained tree's own snapshot (the tree
+ *   every search starts from; `trainedBytes` in the header)
  * The header holds the scalars (position, stream version, step, Ltilde, phase, search progress)
  * and the ExperimentCreated payload. Nodes keep their creation order, so a restored store is
  * identical to the original, not merely equivalent. About 18 bytes per node.
@@ -17,7 +19,8 @@ import { configFromExperiment, type TreeState } from './state.js';
 import { TreeStore } from './store.js';
 
 const MAGIC = 0x5354434d; // "MCTS" read as little-endian u32
-const FORMAT_VERSION = 1;
+/** 2: ExperimentCreated v2 in the header (flopsWindowPhases, search scope); version-1 snapshots are rebuilt from events */
+const FORMAT_VERSION = 2;
 
 interface Header {
   readonly position: number;
@@ -35,6 +38,8 @@ interface Header {
   readonly removedCount: number;
   readonly nAsU32: boolean;
   readonly opBytes: 1 | 2;
+  /** bytes of the trained tree's own snapshot appended after the columns (0: none) */
+  readonly trainedBytes: number;
 }
 
 /** A snapshot that cannot be read (truncated, corrupt, another format or byte order). */
@@ -50,6 +55,8 @@ export function snapshotPosition(buf: Uint8Array): { position: number; streamVer
 
 export function serialize(state: TreeState): Buffer {
   if (endianness() !== 'LE') throw snapshotError('snapshots are written on little-endian hosts only');
+  // The trained tree (kept from the first search on) as a nested snapshot of its own.
+  const trained = state.trainedTree ? serialize({ ...state, tree: state.trainedTree, search: null, trainedTree: null }) : null;
   const tree = state.tree;
   const size = tree ? tree.size : 0;
   let nAsU32 = true;
@@ -80,12 +87,14 @@ export function serialize(state: TreeState): Buffer {
     removedCount: removedIds.length,
     nAsU32,
     opBytes,
+    trainedBytes: trained ? trained.length : 0,
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const headerEnd = align8(12 + json.length);
   const f64Count = size + (nAsU32 ? 0 : size) + header.gLength;
   const i32Count = size + removedIds.length + (nAsU32 ? size : 0);
-  const total = headerEnd + f64Count * 8 + i32Count * 4 + size * opBytes;
+  const columnsEnd = headerEnd + f64Count * 8 + i32Count * 4 + size * opBytes;
+  const total = trained ? align8(columnsEnd) + trained.length : columnsEnd;
   const ab = new ArrayBuffer(total);
   const bytes = new Uint8Array(ab);
   const dv = new DataView(ab);
@@ -115,6 +124,7 @@ export function serialize(state: TreeState): Buffer {
     ops.set(tree.op.subarray(0, size));
     ops[0] = 0;
   }
+  if (trained) bytes.set(trained, align8(columnsEnd));
   return Buffer.from(ab);
 }
 
@@ -125,7 +135,9 @@ export function deserialize(buf: Uint8Array): TreeState {
   const ab = new ArrayBuffer(buf.byteLength);
   new Uint8Array(ab).set(buf);
   const size = h.size;
-  const expected = headerEnd + (size + (h.nAsU32 ? 0 : size) + h.gLength) * 8 + (size + h.removedCount + (h.nAsU32 ? size : 0)) * 4 + size * h.opBytes;
+  const columnsEnd = headerEnd + (size + (h.nAsU32 ? 0 : size) + h.gLength) * 8 + (size + h.removedCount + (h.nAsU32 ? size : 0)) * 4 + size * h.opBytes;
+  const trainedBytes = h.trainedBytes ?? 0;
+  const expected = trainedBytes > 0 ? align8(columnsEnd) + trainedBytes : columnsEnd;
   if (buf.byteLength !== expected) throw snapshotError(`snapshot is ${buf.byteLength} bytes, its header describes ${expected}`);
   let tree: TreeStore | null = null;
   let config = null;
@@ -176,6 +188,7 @@ export function deserialize(buf: Uint8Array): TreeState {
     lastRewardedStep: h.lastRewardedStep,
     movingAverageLoss: h.movingAverageLoss,
     search: h.search,
+    trainedTree: trainedBytes > 0 ? deserialize(buf.subarray(align8(columnsEnd), expected)).tree : null,
   });
 }
 

@@ -8,8 +8,8 @@
  */
 import { DomainError } from '../kernel/domain-error.js';
 import type { Architecture } from '../search-space/definition.js';
-import type { TreeEventData } from './events.js';
-import type { FlopsWindow } from './flops-window.js';
+import type { SearchScope, TreeEventData } from './events.js';
+import type { FlopsWindow, WindowPhase } from './flops-window.js';
 import type { Hyperparameters } from './hyperparameters.js';
 import type { Phase, Schedule } from './schedule.js';
 import type { TreeStore } from './store.js';
@@ -22,6 +22,8 @@ export interface TreeConfig {
   readonly hyperparameters: Hyperparameters;
   readonly schedule: Schedule;
   readonly flopsWindow: FlopsWindow | null;
+  /** the training phases the window applies to */
+  readonly flopsWindowPhases: readonly WindowPhase[];
   readonly seed: number;
 }
 
@@ -34,6 +36,8 @@ export interface SearchProgress {
   readonly topK: number;
   readonly referenceLoss: number;
   readonly flopsWindow: FlopsWindow | null;
+  readonly scope: SearchScope;
+  readonly updateDataFreq: number;
   /** ValidationBatchEvaluated events so far */
   readonly validationBatchEvaluations: number;
   /** CandidateEvaluated events so far */
@@ -66,6 +70,12 @@ export interface TreeState {
   /** moving-average training loss Ltilde after the last RewardRecorded (0 before tree building) */
   readonly movingAverageLoss: number;
   readonly search: SearchProgress | null;
+  /**
+   * The tree as training left it, kept from the first SearchStarted on so that every search
+   * can start from it (SearchStarted 'as-trained'); null before any search. Not in snapshots:
+   * states holding it are not snapshotted (experiment-projections.ts).
+   */
+  readonly trainedTree: TreeStore | null;
 }
 
 /** The state before any event. */
@@ -82,6 +92,7 @@ export function initialTreeState(): TreeState {
     lastRewardedStep: -1,
     movingAverageLoss: 0,
     search: null,
+    trainedTree: null,
   });
 }
 
@@ -103,6 +114,7 @@ export function configFromExperiment(data: TreeEventData<'ExperimentCreated'>): 
     hyperparameters: data.hyperparameters,
     schedule: data.schedule,
     flopsWindow: data.flopsWindow,
+    flopsWindowPhases: data.flopsWindowPhases,
     seed: data.seed,
   };
 }

@@ -6,10 +6,13 @@
  * allocated the first time one of them is created. Nodes are created lazily: a child that was
  * never created has n = 0, S = 0 and is *not* removed.
  *
- * Removal (search): a node is removed explicitly (a removed leaf) or because every one of its
- * `N_l` children is removed (upward pruning). `removedChildren[id]` counts removed children so
- * pruning is O(depth). A child that was never created counts as still in the tree, so removing
- * a leaf whose parent was never created first creates the path (n = 0, S = 0).
+ * Removal (search): a node is removed explicitly (a removed leaf) or because its children are
+ * (upward pruning). Which children a parent has depends on the search's scope:
+ *  - 'trained' (the authors' `remove_leaf_node`): only children with training visits (n > 0)
+ *    exist; a parent is pruned once every existing child is removed. O(depth x N_l).
+ *  - 'any': every one of the `N_l` children counts, created or not; a parent is pruned once all
+ *    `N_l` are removed. `removedChildren[id]` counts removed children so this is O(depth).
+ * Removing a leaf whose parent was never created first creates the path (n = 0, S = 0).
  *
  * Ownership: a `TreeStore` is mutable. The projection (evolve.ts) only mutates a store it owns
  * (a fresh clone, or the private store of a `TreeProjector`); everything handed out as a
@@ -299,11 +302,21 @@ export class TreeStore {
   }
 
   /**
-   * Flags node `id` removed and prunes upward: a parent whose children are all removed is
-   * removed in turn. Idempotent. Returns the ids newly flagged (the node first, then pruned
-   * ancestors).
+   * Whether child `op` of node `id` is available to a search of this scope: not removed, and
+   * for 'trained' created by training (n > 0; `id` -1 has no such child).
    */
-  remove(id: number): number[] {
+  childAvailable(id: number, op: number, scope: RemovalScope): boolean {
+    const c = this.child(id, op);
+    if (scope === 'trained') return c >= 0 && this.n[c]! > 0 && this.removed[c] === 0;
+    return !(c >= 0 && this.removed[c] === 1);
+  }
+
+  /**
+   * Flags node `id` removed and prunes upward: a parent whose children (of the scope, see the
+   * file comment) are all removed is removed in turn. Idempotent. Returns the ids newly flagged
+   * (the node first, then pruned ancestors).
+   */
+  remove(id: number, scope: RemovalScope = 'any'): number[] {
     const flagged: number[] = [];
     let cur = id;
     while (cur >= 0 && !this.removed[cur]) {
@@ -313,10 +326,17 @@ export class TreeStore {
       const p = this.parent[cur]!;
       if (p < 0) break;
       this.removedChildren[p]!++;
-      if (this.removedChildren[p]! < this.opCounts[this.depth[p]!]!) break;
+      if (scope === 'trained' ? this.hasAvailableChild(p, 'trained') : this.removedChildren[p]! < this.opCounts[this.depth[p]!]!) break;
       cur = p;
     }
     return flagged;
+  }
+
+  /** Whether node `id` has a child available to a search of this scope. */
+  hasAvailableChild(id: number, scope: RemovalScope): boolean {
+    const count = this.opCounts[this.depth[id]!]!;
+    for (let op = 0; op < count; op++) if (this.childAvailable(id, op, scope)) return true;
+    return false;
   }
 
   /** Clears every removal flag (a new search starts from the whole tree). */
@@ -356,6 +376,9 @@ export class TreeStore {
     this.children = children;
   }
 }
+
+/** Which children exist for a search: see the file comment. */
+export type RemovalScope = 'trained' | 'any';
 
 const EMPTY_I32 = new Int32Array(0);
 const EMPTY_F64 = new Float64Array(0);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { runEvolutionarySearch } from '../../src/search/evolutionary.js';
+import { DEFAULT_EVOLUTION, evolutionForBudget, runEvolutionarySearch } from '../../src/search/evolutionary.js';
 import { runRandomSearch } from '../../src/search/random-search.js';
 import type { SearchEvent } from '../../src/search/session.js';
 import type { SearchSettings } from '../../src/search/settings.js';
@@ -14,6 +14,8 @@ const settings = (over: Partial<SearchSettings> = {}): SearchSettings => ({
   candidates: 20,
   topK: 10,
   flopsWindow: null,
+  scope: 'trained',
+  updateDataFreq: 1000,
   hyperparameters: AUTHORS,
   referenceLoss: 1,
   ...over,
@@ -121,5 +123,31 @@ describe('evolutionary search', () => {
     const out = await runEvolutionarySearch(tiny, settings({ candidates: 10 }), { evaluator: fakeEvaluator(1), emit: () => {} }, evo);
     assert.equal(out.evaluated.length, 4);
     assert.equal(out.exhausted, true);
+  });
+
+  it('scales its population to the budget: min(50, ceil(K / 2)), SPOS ratios for offspring and parents', async () => {
+    const pick = (k: number) => {
+      const e = evolutionForBudget(k);
+      return [e.population, e.mutations, e.crossovers, e.parents, e.generations];
+    };
+    assert.deepEqual(pick(20), [10, 5, 5, 2, 20]);
+    assert.deepEqual(pick(7), [4, 2, 2, 1, 20]);
+    assert.deepEqual(pick(99), [50, 25, 25, 10, 20]);
+    assert.equal(evolutionForBudget(100), DEFAULT_EVOLUTION);
+    // At K = 20 the second half are offspring of the best two of the first ten (a real
+    // evolution, not the random initial population): each child is a mutation or crossover.
+    const big = tinySpace([5, 5, 5, 5, 5, 5]);
+    const out = await runEvolutionarySearch(big, settings({ candidates: 20 }), { evaluator: fakeEvaluator(3), emit: () => {} });
+    assert.equal(out.evaluated.length, 20);
+    const first = out.evaluated.slice(0, 10);
+    const parents = [...first].sort((a, b) => b.top1 - a.top1 || a.candidate - b.candidate).slice(0, 2).map((c) => c.architecture);
+    for (const child of out.evaluated.slice(10, 15)) {
+      // mutations (p = 0.1 per layer) of one of the two parents: each layer from a parent or redrawn
+      const near = parents.some((p) => p.filter((op, l) => op !== child.architecture[l]).length <= 3);
+      assert.ok(near, `mutation [${child.architecture}] is within 3 layers of a parent`);
+    }
+    for (const child of out.evaluated.slice(15, 20)) {
+      assert.ok(child.architecture.every((op, l) => parents.some((p) => p[l] === op)), `crossover [${child.architecture}] takes every layer from a parent`);
+    }
   });
 });

@@ -46,7 +46,7 @@ describe('hierarchical node selection', () => {
     const state = skewedTree();
     const space = tinySpace([2, 2]);
     const evaluator = fakeEvaluator(1);
-    const events = await collect((emit) => runHierarchicalSearch(state, space, searchSettings(state, 'h', { candidates: 3 }), { evaluator, emit }));
+    const events = await collect((emit) => runHierarchicalSearch(state, space, searchSettings(state, 'h', { candidates: 3, scope: 'any' }), { evaluator, emit }));
     // [1] has n = 1 and N_1 = 2: it needs n >= 2 * 6 = 12, i.e. exactly 11 validation batches,
     // all below [1]; the root (n = 100) already passes.
     assert.equal(evaluator.batchCalls.length, 11);
@@ -91,7 +91,7 @@ describe('hierarchical node selection', () => {
     const window = { min: 1000, max: 1050 };
     const state = skewedTree(window);
     const evaluator = fakeEvaluator(2);
-    const events = await collect((emit) => runHierarchicalSearch(state, space, searchSettings(state, 'h', { candidates: 2 }), { evaluator, emit }));
+    const events = await collect((emit) => runHierarchicalSearch(state, space, searchSettings(state, 'h', { candidates: 2, scope: 'any' }), { evaluator, emit }));
     assert.deepEqual(
       events.map((e) => (e.type === 'CandidateRemoved' ? `removed:${e.data.reason}:${e.data.architecture[0]}` : e.type)),
       [
@@ -148,7 +148,7 @@ describe('hierarchical node selection', () => {
       const arch = [Math.floor(a / 9), Math.floor(a / 3) % 3, a % 3];
       if (space.flops(arch) <= 1045) inWindow.push(arch);
     }
-    const all = await runHierarchicalSearch(state, space, searchSettings(state, 'h2', { candidates: 100 }), { evaluator: fakeEvaluator(3), emit: () => {} });
+    const all = await runHierarchicalSearch(state, space, searchSettings(state, 'h2', { candidates: 100, scope: 'any' }), { evaluator: fakeEvaluator(3), emit: () => {} });
     assert.equal(all.exhausted, true);
     assert.equal(all.evaluated.length, inWindow.length);
   });

@@ -32,9 +32,10 @@ describe('NAS-Bench-Macro end to end', { skip: !available && 'benchmark table no
       hyperparameters: AUTHORS,
       schedule: { stepsPerEpoch: 100, warmupSteps: 200, treeBuildingSteps: 1000, mctSteps: 1000 },
       flopsWindow: null,
+      flopsWindowPhases: ['tree-building' as const, 'mct-sampling' as const],
       dataset: { kind: 'cifar10' },
       training: {},
-      search: { strategy: 'hierarchical' as const, candidates: 20, topK: 10, bnRecalibrationBatches: 0 },
+      search: { strategy: 'hierarchical' as const, candidates: 20, topK: 10, bnRecalibrationBatches: 0, scope: 'trained' as const, updateDataFreq: 1000 },
       seed: 2021,
     };
     const trainLoss = (a: Architecture, step: number) => 0.3 + (100 - acc(a)) / 10 + 0.2 * uniformAt(1, step, 'nbm:loss', 0);

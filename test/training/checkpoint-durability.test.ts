@@ -5,11 +5,13 @@ import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LocalDirectoryCheckpointStore } from '../../src/adapters/filesystem/checkpoint-store.js';
 import { retentionPolicy } from '../../src/checkpoints/retention.js';
+import { migrate } from '../../src/database/data-source.js';
 import type { Database } from '../../src/database/database.js';
+import { PgliteDatabase } from '../../src/database/pglite-database.js';
 import { EventStore } from '../../src/events/event-store.js';
 import { ExperimentProjections } from '../../src/experiments/experiment-projections.js';
 import { ExperimentService } from '../../src/experiments/experiment-service.js';
-import { STORAGE_PAUSE_PREFIX, TrainingWorker } from '../../src/training/training-worker.js';
+import { DATABASE_PAUSE_PREFIX, STORAGE_PAUSE_PREFIX, TrainingWorker } from '../../src/training/training-worker.js';
 import { fold } from '../../src/tree/evolve.js';
 import { toPlain } from '../../src/tree/state.js';
 import { mountSmallFilesystem } from '../checkpoints/small-filesystem.js';
@@ -204,5 +206,50 @@ describe('checkpoints that survive a long run (PGlite)', () => {
       process.chdir(cwd);
     }
     await assertSameAsReference(id);
+  });
+});
+
+describe('the event database on a full disk (PGlite data directory on a real tmpfs)', () => {
+  it('given the PGlite disk fills up mid-run, then the worker waits without losing or doubling a step, records the outage once it can, and finishes exactly', async (t) => {
+    const mount = await mountSmallFilesystem(64 * 1024 * 1024);
+    if (!mount) return t.skip('cannot mount a tmpfs here (needs root)');
+    const db = await PgliteDatabase.open(join(mount.path, 'pglite'));
+    try {
+      await migrate(db);
+      const store = new EventStore(db);
+      const service = new ExperimentService(store, new ExperimentProjections(store));
+      const checkpoints = new LocalDirectoryCheckpointStore(tempDir('db-full'));
+      const reference = (await service.create(request)).id;
+      await new TrainingWorker(service, new ToyTrainer(opCounts), { workerId: 'ref', checkpoints, checkpointEvery: 5 }).train(reference);
+
+      const { id } = await service.create(request);
+      const filler = join(mount.path, 'filler');
+      let waits = 0;
+      const outcome = await new TrainingWorker(service, new ToyTrainer(opCounts), {
+        workerId: 'w',
+        checkpoints,
+        checkpointEvery: 5,
+        storageRetryMs: 20,
+        onProgress: (p) => {
+          if (p.step === 17) mount.fill(filler);
+        },
+        log: (message) => {
+          if (message === 'database storage full' && ++waits === 3) rmSync(filler, { force: true });
+        },
+      }).train(id);
+      rmSync(filler, { force: true });
+      assert.ok(waits >= 3, 'the database refused writes while the disk was full');
+      assert.equal(outcome.status, 'finished');
+      assert.deepEqual(await stepHistory(store, id), await stepHistory(store, reference));
+      const paused = await store.readStream(id, { types: ['ExperimentPaused', 'ExperimentResumed'] });
+      assert.deepEqual(paused.map((e) => e.type), ['ExperimentPaused', 'ExperimentResumed']);
+      const reason = (paused[0]!.data as { reason: string }).reason;
+      assert.ok(reason.startsWith(DATABASE_PAUSE_PREFIX), reason);
+      assert.match(reason, /No space left on device|could not/);
+      assert.equal((await service.projections.current(id)).status.lifecycle, 'running');
+    } finally {
+      await db.close();
+      mount.unmount();
+    }
   });
 });

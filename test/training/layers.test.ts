@@ -97,3 +97,28 @@ describe('supernet layers (hand-written gradients checked against tfjs autodiff)
     });
   });
 });
+
+describe('the search validation loss is the training criterion', () => {
+  before(() => useBackend('wasm'));
+
+  it('classificationResult: criterionLoss is the label-smoothed cross-entropy of the training step (hand-worked and against smoothedCrossEntropy)', async () => {
+    const { classificationResult } = await import('../../src/training/supernet.js');
+    // One sample, two classes, logits [ln 3, 0], label 0: p = (3/4, 1/4), lse = ln 4.
+    // CE = ln 4 - ln 3; smoothed (eps 0.1) = 0.9 (ln 4 - ln 3) + 0.1 (ln 4 - ln 3 / 2).
+    const r = classificationResult(Float32Array.from([Math.log(3), 0]), Int32Array.from([0]), 2, 0.1);
+    const ce = Math.log(4) - Math.log(3);
+    const smoothed = 0.9 * ce + 0.1 * (Math.log(4) - Math.log(3) / 2);
+    assert.ok(Math.abs(r.loss - ce) <= 1e-6 * ce, `${r.loss} vs ${ce}`);
+    assert.ok(Math.abs(r.criterionLoss - smoothed) <= 1e-6 * smoothed, `${r.criterionLoss} vs ${smoothed}`);
+    assert.ok(r.criterionLoss > r.loss, 'smoothing raises the loss of a confident correct prediction');
+    // Random logits: the same number the training step's criterion computes.
+    const logits = tf.randomNormal([6, 5], 0, 2, 'float32', 3) as Tensor2D;
+    const labels = Int32Array.from([0, 4, 2, 2, 1, 3]);
+    const expected = smoothedCrossEntropy(logits, tf.tensor1d(labels, 'int32') as Tensor1D, 0.1).dataSync()[0]!;
+    const got = classificationResult(logits.dataSync() as Float32Array, labels, 5, 0.1);
+    assert.ok(Math.abs(got.criterionLoss - expected) <= 1e-5 * expected, `${got.criterionLoss} vs ${expected}`);
+    // Without smoothing the criterion is plain cross-entropy.
+    const plain = classificationResult(logits.dataSync() as Float32Array, labels, 5, 0);
+    assert.equal(plain.criterionLoss, plain.loss);
+  });
+});

@@ -1,6 +1,6 @@
 /** Shared fixtures for the tree and search tests: tiny spaces, experiments, simulated runs. */
 import type { EventData } from '../../src/events/catalog.js';
-import type { FlopsWindow } from '../../src/tree/flops-window.js';
+import type { FlopsWindow, WindowPhase } from '../../src/tree/flops-window.js';
 import type { Hyperparameters } from '../../src/tree/hyperparameters.js';
 import type { Schedule } from '../../src/tree/schedule.js';
 import { uniformAt } from '../../src/random/counter-rng.js';
@@ -30,7 +30,18 @@ export function tinySpace(opCounts: readonly number[], table?: readonly (readonl
 
 export function experiment(
   opCounts: readonly number[],
-  options: { hp?: Partial<Hyperparameters>; schedule?: Schedule; flopsWindow?: FlopsWindow | null; seed?: number; candidates?: number; topK?: number } = {},
+  options: {
+    hp?: Partial<Hyperparameters>;
+    schedule?: Schedule;
+    flopsWindow?: FlopsWindow | null;
+    flopsWindowPhases?: WindowPhase[];
+    seed?: number;
+    candidates?: number;
+    topK?: number;
+    scope?: 'trained' | 'any';
+    updateDataFreq?: number;
+    searchWindow?: FlopsWindow | null;
+  } = {},
 ): EventData<'ExperimentCreated'> {
   return {
     name: 'test',
@@ -50,9 +61,18 @@ export function experiment(
     hyperparameters: { ...AUTHORS, ...options.hp },
     schedule: options.schedule ?? { stepsPerEpoch: 1, warmupSteps: 1, treeBuildingSteps: 2, mctSteps: 2 },
     flopsWindow: options.flopsWindow ?? null,
+    flopsWindowPhases: options.flopsWindowPhases ?? ['tree-building', 'mct-sampling'],
     dataset: { kind: 'synthetic' },
     training: {},
-    search: { strategy: 'hierarchical', candidates: options.candidates ?? 3, topK: options.topK ?? 10, bnRecalibrationBatches: 0 },
+    search: {
+      strategy: 'hierarchical',
+      candidates: options.candidates ?? 3,
+      topK: options.topK ?? 10,
+      bnRecalibrationBatches: 0,
+      scope: options.scope ?? 'trained',
+      updateDataFreq: options.updateDataFreq ?? 1000,
+      ...(options.searchWindow !== undefined ? { flopsWindow: options.searchWindow } : {}),
+    },
     seed: options.seed ?? 7,
   };
 }

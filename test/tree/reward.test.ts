@@ -190,7 +190,7 @@ describe('reward and backup (hand-computed, 2 layers x 3 ops)', () => {
     // The sampled path of a step and its reward must agree.
     const sampled = evolve(s, {
       type: 'ArchitectureSampled',
-      data: { step: 0, architecture: [1, 1], phase: 'warmup', sampler: 'uniform', probabilities: [], flops: 1, redraws: 0 },
+      data: { step: 0, architecture: [1, 1], phase: 'warmup', sampler: 'uniform', probabilities: null, chosenProbabilities: [0.5, 0.5], flops: 1, redraws: 0 },
     });
     assert.throws(() => decideReward(sampled, 0, [0, 1], 1), withCode('RewardOrderError'));
     // Past the end of training (1 + 2 + 2 steps).

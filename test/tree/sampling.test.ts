@@ -152,13 +152,13 @@ describe('training sampling', () => {
     const sp = tinySpace(new Array(L).fill(2), table);
     const window = { min: 1000 + L, max: 1000 + L }; // only the all-ones path fits (p = 2^-12 uniformly)
     const schedule = { stepsPerEpoch: 1, warmupSteps: 5, treeBuildingSteps: 0, mctSteps: 0 };
-    const st = fold([{ type: 'ExperimentCreated', data: experiment(new Array(L).fill(2), { schedule, flopsWindow: window, hp: { maxRedraws: 3 } }) }]);
+    const st = fold([{ type: 'ExperimentCreated', data: experiment(new Array(L).fill(2), { schedule, flopsWindow: window, flopsWindowPhases: ['warmup'], hp: { maxRedraws: 3 } }) }]);
     const s = sampleArchitecture(st, sp, 0);
     assert.equal(s.sampler, 'uniform-flops');
     assert.deepEqual(s.architecture, new Array(L).fill(1));
     assert.equal(s.redraws, 4);
     assert.deepEqual(s.probabilities, new Array(L).fill([0, 1]));
-    const impossible = fold([{ type: 'ExperimentCreated', data: experiment(new Array(L).fill(2), { schedule, flopsWindow: { min: 5000, max: 6000 } }) }]);
+    const impossible = fold([{ type: 'ExperimentCreated', data: experiment(new Array(L).fill(2), { schedule, flopsWindow: { min: 5000, max: 6000 }, flopsWindowPhases: ['warmup'] }) }]);
     assert.throws(() => sampleArchitecture(impossible, sp, 0), withCode('FlopsWindowError'));
   });
 

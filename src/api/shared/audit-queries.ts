@@ -7,7 +7,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE } from '../../database/database.module.js';
 import type { Database, Row } from '../../database/database.js';
-import type { EventData, EventType } from '../../events/catalog.js';
+import { type EventData, type EventType, upcastEvent } from '../../events/catalog.js';
 import { type Checkpoint, checkpointOf, formatCheckpoint, type StoredEvent } from '../../events/stored-event.js';
 
 export interface LedgerEntry {
@@ -349,7 +349,8 @@ export function toApiEvent(row: Row): ApiEvent {
     streamVersion: num(row.stream_version),
     type: String(row.type),
     schemaVersion: num(row.schema_version),
-    data: json(row.data),
+    // as the event store reads it: older schema versions upcast to the current one
+    data: upcastEvent(String(row.type), num(row.schema_version), json(row.data)),
     metadata: json(row.metadata),
     createdAt: iso(row.created_at),
     checkpoint: formatCheckpoint(checkpoint),
