@@ -13,11 +13,13 @@ describe('ablation policies', () => {
   });
 
   it('the request is a valid experiment on the stand-alone table\'s validation split', () => {
+    const base = presetRequest('demo');
     const created = toExperimentCreated(
-      ablationRequest(presetRequest('demo'), { policy: 'mct', steps: 300, seed: 2, validationSplitSeed: 0, validationPerClass: 100, bnRecalibrationBatches: 10 }),
+      ablationRequest(base, { policy: 'mct', steps: 300, seed: 2, validationSplitSeed: 0, validationPerClass: 100, bnRecalibrationBatches: 10 }),
     );
     assert.equal(created.seed, 2);
-    assert.deepEqual(created.schedule, { stepsPerEpoch: 100, warmupSteps: 0, treeBuildingSteps: 30, mctSteps: 270 });
+    const stepsPerEpoch = (base.schedule as { stepsPerEpoch: number }).stepsPerEpoch;
+    assert.deepEqual(created.schedule, { stepsPerEpoch, warmupSteps: 0, treeBuildingSteps: 30, mctSteps: 270 });
     assert.equal(created.training['validationSplitSeed'], 0);
     assert.equal(created.training['validationPerClass'], 100);
     assert.equal(created.search.bnRecalibrationBatches, 10);
