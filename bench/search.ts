@@ -2,7 +2,7 @@
  * Search quality against ground truth (npm run bench:search): MCT-NAS, random search and
  * evolutionary search on NAS-Bench-Macro, with the oracle trainer standing in for the GPU.
  *
- * Per seed (100 seeds): one experiment through the real commands, projection, sampler and
+ * Per seed (100 seeds; the variants compared are listed in VARIANTS below): one experiment through the real commands, projection, sampler and
  * search code (on the in-memory event store: test/tabular/memory-store.test.ts shows the same
  * seed gives the identical event sequence on Postgres): the authors' CIFAR schedule in steps
  * (196 steps/epoch; warm-up 25, tree building 5, MCT sampling 20 epochs) trains the tree with
