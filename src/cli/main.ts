@@ -22,6 +22,7 @@ import { searchJob } from './search-job.js';
 import { startService } from './service.js';
 import { registerTabularCommand } from './tabular.js';
 import { inspectExperiment } from './inspect.js';
+import { workerCommand, workersTable } from './worker.js';
 import { keepLast, registerCheckpointCommands } from './checkpoints.js';
 import { retentionPolicy } from '../checkpoints/retention.js';
 
@@ -56,6 +57,38 @@ program
     try {
       const { id } = await running.runtime.service.create(request);
       console.log(id);
+    } finally {
+      await running.close();
+    }
+  });
+
+program
+  .command('worker')
+  .description('a pool worker: claim the oldest runnable experiment on the shared database, train it, take the next (any number, on any hosts)')
+  .option('--worker-id <id>', 'unique per process (default: MCTNAS_WORKER_ID or the host name, plus the pid)')
+  .option('--lease-ttl-ms <ms>', 'lease lifetime without a heartbeat: how long a killed worker holds its experiment', integer(1000), 30_000)
+  .option('--poll-ms <ms>', 'wait between looks when nothing is runnable', integer(10), 1000)
+  .option('--exit-when-idle', 'exit once nothing is runnable or leased elsewhere (default: wait for new experiments)')
+  .option('--checkpoint-every <n>', 'steps between checkpoints (supernet experiments)', integer(1), 50)
+  .action(async (flags: { workerId?: string; leaseTtlMs: number; pollMs: number; exitWhenIdle?: boolean; checkpointEvery: number }) => {
+    const running = await startService(config, { http: false });
+    try {
+      const ran = await workerCommand(running.runtime.service, config, { ...flags, exitWhenIdle: flags.exitWhenIdle === true });
+      console.log(`worker done: ran ${ran.length} experiment(s)`);
+    } finally {
+      await running.close();
+    }
+  });
+
+program
+  .command('workers')
+  .description('who runs what: experiments with a lease in force')
+  .action(async () => {
+    const running = await startService(config, { http: false });
+    try {
+      const rows = await workersTable(running.runtime.service);
+      if (rows.length === 0) console.log('no experiment is leased');
+      for (const r of rows) console.log(`${r.workerId}\t${r.experimentId}\t${r.name}\t${r.lifecycle}\tstep ${r.step}\tlease until ${r.expiresAt}`);
     } finally {
       await running.close();
     }

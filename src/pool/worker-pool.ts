@@ -1,0 +1,106 @@
+/**
+ * A pool worker (`mctnas worker`): any number of them, on any hosts, share one Postgres and
+ * train the runnable experiments one at a time, oldest first.
+ *
+ * Claiming is the event-sourced lease that already guards every experiment: a worker takes
+ * an experiment by appending WorkerLeaseAcquired at the stream version it read (optimistic
+ * concurrency on the stream: of two workers racing for the same experiment, one append wins,
+ * the other re-reads, sees a lease in force and moves on to the next experiment). So an
+ * experiment is never trained by two workers at once, whatever the number of workers, and
+ * nothing outside the event store coordinates them. A worker killed with `kill -9` stops
+ * heartbeating; once its lease expires, the next worker that looks takes it over (recording
+ * WorkerLeaseExpired) and resumes it from the stream (and the newest verified checkpoint).
+ *
+ * Runnable: created or running, not paused, completed or failed, and no lease in force held by
+ * another worker. Order: creation (the ExperimentCreated position).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ExperimentService } from '../experiments/experiment-service.js';
+import { activeLease } from '../experiments/experiment-status.js';
+import { LeaseConflictError } from '../experiments/errors.js';
+import type { TreeEventData } from '../tree/events.js';
+import { requireTree } from '../tree/state.js';
+
+/** Runs one claimed experiment to its end (or until the signal aborts); it holds the lease as `workerId`. */
+export type ExperimentRunner = (experimentId: string, experiment: TreeEventData<'ExperimentCreated'>, options: { readonly workerId: string; readonly leaseTtlMs: number; readonly signal: AbortSignal }) => Promise<void>;
+
+export interface WorkerOptions {
+  /** unique per process: two processes with one id would both "re-acquire" the same lease */
+  readonly workerId: string;
+  readonly leaseTtlMs: number;
+  /** how long to wait between looks when nothing is runnable */
+  readonly pollMs: number;
+  /** stop once nothing is runnable (instead of waiting for new experiments) */
+  readonly exitWhenIdle: boolean;
+  readonly signal?: AbortSignal;
+  readonly log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface Claim {
+  readonly experimentId: string;
+  readonly experiment: TreeEventData<'ExperimentCreated'>;
+  /** an expired lease of another worker was taken over */
+  readonly tookOver: string | null;
+}
+
+/** Experiments that nobody may run right now but that will be runnable later (a lease in force). */
+export interface ClaimResult {
+  readonly claim: Claim | null;
+  /** runnable experiments leased to another worker (they may expire): worth waiting for */
+  readonly leasedElsewhere: number;
+}
+
+/** Takes the lease of the oldest runnable experiment, or reports that none is. */
+export async function claimNext(service: ExperimentService, workerId: string, leaseTtlMs: number): Promise<ClaimResult> {
+  let leasedElsewhere = 0;
+  for (const { id } of await service.list()) {
+    const view = await service.projections.current(id);
+    const lifecycle = view.status.lifecycle;
+    if (lifecycle === 'paused' || lifecycle === 'completed' || lifecycle === 'failed') continue;
+    const lease = activeLease(view.status, new Date());
+    if (lease && lease.workerId !== workerId) {
+      leasedElsewhere += 1;
+      continue;
+    }
+    const stale = view.status.lease && !lease ? view.status.lease.workerId : null;
+    try {
+      await service.acquireLease(id, workerId, leaseTtlMs);
+    } catch (error) {
+      if (error instanceof LeaseConflictError) {
+        leasedElsewhere += 1; // another worker won the race
+        continue;
+      }
+      throw error;
+    }
+    return { claim: { experimentId: id, experiment: requireTree(view.tree).config.experiment, tookOver: stale }, leasedElsewhere };
+  }
+  return { claim: null, leasedElsewhere };
+}
+
+/** The worker loop: claim, run, repeat. Resolves with the experiments it ran. */
+export async function runWorker(service: ExperimentService, runner: ExperimentRunner, options: WorkerOptions): Promise<string[]> {
+  const ran: string[] = [];
+  const signal = options.signal ?? new AbortController().signal;
+  while (!signal.aborted) {
+    const { claim, leasedElsewhere } = await claimNext(service, options.workerId, options.leaseTtlMs);
+    if (!claim) {
+      if (options.exitWhenIdle && leasedElsewhere === 0) break;
+      await sleep(options.pollMs, undefined, { signal }).catch(() => undefined);
+      continue;
+    }
+    options.log?.('claimed', { experimentId: claim.experimentId, workerId: options.workerId, tookOverFrom: claim.tookOver });
+    try {
+      await runner(claim.experimentId, claim.experiment, { workerId: options.workerId, leaseTtlMs: options.leaseTtlMs, signal });
+      ran.push(claim.experimentId);
+      options.log?.('finished', { experimentId: claim.experimentId });
+    } catch (error) {
+      if (signal.aborted) break;
+      // A lost lease (expired while we were stalled) is another worker's experiment now.
+      options.log?.('run stopped', { experimentId: claim.experimentId, error: (error as Error).message });
+      const lease = (await service.projections.current(claim.experimentId).catch(() => null))?.status.lease;
+      if (lease?.workerId === options.workerId) await service.releaseLease(claim.experimentId, lease.leaseId).catch(() => undefined);
+      await sleep(options.pollMs, undefined, { signal }).catch(() => undefined);
+    }
+  }
+  return ran;
+}
