@@ -33,9 +33,6 @@ export async function runDefaultJob(config: AppConfig): Promise<void> {
     return;
   }
   console.log(`service still running at ${running.url} (Ctrl-C to stop)`);
-  await new Promise<void>((resolveStop) => {
-    process.once('SIGINT', resolveStop);
-    process.once('SIGTERM', resolveStop);
-  });
+  if (!running.stopping.aborted) await new Promise((resolveStop) => running.stopping.addEventListener('abort', resolveStop, { once: true }));
   await running.close();
 }

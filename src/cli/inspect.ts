@@ -11,7 +11,7 @@ export async function inspectExperiment(service: ExperimentService, experimentId
     const s = view.status;
     console.log(`${experimentId}  ${s.name}`);
     console.log(`  lifecycle ${s.lifecycle}, phase ${s.phase ?? '-'}, last rewarded step ${view.tree.lastRewardedStep}, stream version ${view.version}, position ${view.position}`);
-    console.log(`  backend ${s.backend?.backend ?? '-'}, lease ${s.lease ? `${s.lease.workerId} until ${s.lease.expiresAt}` : 'none'}, checkpoints ${s.checkpoints.length}${s.checkpoints.length ? ` (newest: step ${s.checkpoints.at(-1)!.step})` : ''}`);
+    console.log(`  backend ${s.backend?.backend ?? '-'}, lease ${s.lease ? `${s.lease.workerId} until ${s.lease.expiresAt}` : 'none'}, checkpoints ${s.retainedCheckpoints.length} retained of ${s.checkpoints.length} saved${s.retainedCheckpoints.length ? ` (newest: step ${s.retainedCheckpoints.at(-1)!.step})` : ''}${s.checkpointFailure ? `, FAILING at step ${s.checkpointFailure.step} (${s.checkpointFailure.failure})` : ''}`);
     console.log(`  tree: ${JSON.stringify(treeStats(view.tree))}`);
     for (const leaf of topLeaves(view.tree, top).leaves) {
       console.log(`  ${space.encode(leaf.architecture)}  n=${leaf.n}  mean reward ${leaf.qbar.toFixed(5)}`);

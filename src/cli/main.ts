@@ -36,10 +36,10 @@ program
 
 program
   .command('serve')
-  .description('serve the HTTP API until Ctrl-C')
+  .description('serve the HTTP API until Ctrl-C or SIGTERM (running requests finish first)')
   .action(async () => {
     const running = await startService(config);
-    await new Promise((resolve) => process.once('SIGINT', resolve));
+    await new Promise((resolve) => running.stopping.addEventListener('abort', resolve, { once: true }));
     await running.close();
   });
 

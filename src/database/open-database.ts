@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Database } from './database.js';
 import { migrate } from './data-source.js';
 import { PgliteDatabase } from './pglite-database.js';
@@ -12,13 +13,35 @@ export interface DatabaseSettings {
 
 /** Opens the configured database and applies pending migrations. */
 export async function openDatabase(settings: DatabaseSettings): Promise<{ database: Database; migrations: string[] }> {
+  if (!settings.databaseUrl) mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   const database = settings.databaseUrl
     ? new PostgresDatabase(settings.databaseUrl)
     : await PgliteDatabase.open(resolve(settings.dataDir, 'pglite'));
+  if (!settings.databaseUrl) makePrivate(settings.dataDir);
   try {
     return { database, migrations: await migrate(database) };
   } catch (error) {
     await database.close().catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * The data directory holds the whole event store, the checkpoints and the API token: only its
+ * owner may read it. Run after the embedded database opened (PGlite does not start under a
+ * 077 umask): dirs become 0700, files 0600; files PGlite creates later inherit the 0700
+ * directories' protection.
+ */
+export function makePrivate(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const stack = [resolve(dataDir)];
+  while (stack.length > 0) {
+    const path = stack.pop()!;
+    const stat = lstatSync(path);
+    if (stat.isSymbolicLink()) continue;
+    if (stat.isDirectory()) {
+      if ((stat.mode & 0o077) !== 0) chmodSync(path, 0o700);
+      for (const name of readdirSync(path)) stack.push(join(path, name));
+    } else if ((stat.mode & 0o077) !== 0) chmodSync(path, stat.mode & 0o700);
   }
 }

@@ -34,6 +34,8 @@ export type SearchQuestion =
       readonly searchId: string;
       /** the search's running index of validation-batch evaluations */
       readonly evaluation: number;
+      /** the validation batch to use: consecutive evaluations share one (the authors' update_data_freq) */
+      readonly batch: number;
       readonly architecture: number[];
     }
   | {
@@ -105,9 +107,12 @@ async function turn(
     }
     throw new PendingQuestion(question);
   };
+  // The evaluator is only called for questions nobody answered yet, so the running index of a
+  // validation question is the number of validation answers recorded before it.
+  let evaluation = interrupted ? (await recordedValidations(service, id, view.tree.search!.searchId)) : 0;
   const evaluator: CandidateEvaluator = {
-    validationBatchLoss: (architecture, evaluation) =>
-      ask({ kind: 'validation-batch', searchId, evaluation, architecture: [...architecture] }, () => answer!.loss),
+    validationBatchLoss: (architecture, batch) =>
+      ask({ kind: 'validation-batch', searchId, evaluation: evaluation++, batch, architecture: [...architecture] }, () => answer!.loss),
     fullValidation: (architecture, candidate): FullValidationResult =>
       ask({ kind: 'full-validation', searchId, candidate, architecture: [...architecture], bnRecalibrationBatches }, () => {
         const a = answer as Extract<SearchAnswer, { kind: 'full-validation' }>;
@@ -163,6 +168,11 @@ export async function tellSearch(service: ExperimentService<ExperimentEventStore
 
 function describe(q: SearchQuestion | SearchAnswer): string {
   return q.kind === 'validation-batch' ? `validation batch ${q.evaluation} of '${q.searchId}'` : `full validation of candidate ${q.candidate} of '${q.searchId}'`;
+}
+
+async function recordedValidations(service: ExperimentService<ExperimentEventStore>, id: string, searchId: string): Promise<number> {
+  const events = await service.store.readStream(id, { types: ['ValidationBatchEvaluated'] });
+  return events.filter((e) => (e.data as { searchId: string }).searchId === searchId).length;
 }
 
 async function recordedAnswer(service: ExperimentService<ExperimentEventStore>, id: string, answer: SearchAnswer) {

@@ -37,7 +37,7 @@ async function train(api: ApiHarness, id: string, leaseId: string): Promise<Body
 
 const answer = (q: Body) =>
   q.kind === 'validation-batch'
-    ? { kind: q.kind, searchId: q.searchId, evaluation: q.evaluation, loss: batchLoss(q.architecture!, q.evaluation as number) }
+    ? { kind: q.kind, searchId: q.searchId, evaluation: q.evaluation, loss: batchLoss(q.architecture!, q.batch as number) }
     : { kind: q.kind, searchId: q.searchId, candidate: q.candidate, top1: top1(q.architecture!), top5: null, loss: 0.5 };
 
 for (const backend of testBackends) {
@@ -57,14 +57,20 @@ for (const backend of testBackends) {
         const kinds = new Set<string>();
         let answered = 0;
         let retried = 0;
+        let validations = 0;
         while (!question.done) {
           kinds.add(question.kind!);
+          if (question.kind === 'validation-batch') {
+            assert.equal(question.evaluation, validations, 'validation questions carry the running evaluation index');
+            assert.equal(typeof question.batch, 'number');
+            validations += 1;
+          }
           const again = (await api.http.post(`/experiments/${remote}/ask`).set(auth).send({ leaseId }).expect(200)).body;
           assert.deepEqual(again, question, 'asking again returns the same pending question');
           const told = await api.http.post(`/experiments/${remote}/search/tell`).set(auth).send({ leaseId, ...answer(question) }).expect(200);
           assert.equal(told.body.duplicate, false);
           answered += 1;
-          if (answered % 3 === 1) {
+          if (answered % 3 === 1 || question.kind === 'validation-batch') {
             const retry = await api.http.post(`/experiments/${remote}/search/tell`).set(auth).send({ leaseId, ...answer(question) }).expect(200);
             assert.equal(retry.body.duplicate, true, 'a retried answer writes nothing');
             assert.deepEqual(retry.body.next, told.body.next);

@@ -101,8 +101,9 @@ export function watchPage(page: Page, allowed: (url: string, status: number) => 
   });
   page.on('requestfailed', (request) => {
     const failure = request.failure()?.errorText ?? 'failed';
-    // The live event stream is cancelled when the page navigates or closes: not a failure.
-    if (failure.includes('ERR_ABORTED') && request.url().includes('/events/stream')) return;
+    // A navigation or reload cancels what is in flight (the live stream, a poll): the browser
+    // aborted it, the service did not fail it.
+    if (failure.includes('ERR_ABORTED')) return;
     problems.failures.push(`${failure} ${request.method()} ${request.url()}`);
   });
   return problems;

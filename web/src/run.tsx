@@ -8,8 +8,8 @@ import { LossChart, Probabilities } from './timeline.js';
 import { TreePanel } from './tree.js';
 import type { ExperimentStatus } from './types.js';
 
-/** Panels re-read at most this often while events arrive. */
-const REFRESH_MS = 1000;
+/** Panels re-read at most this often while events arrive (the loss chart follows every event). */
+const REFRESH_MS = 2000;
 
 export function runHash(id: string, at: number | null): string {
   return `#/runs/${encodeURIComponent(id)}${at ? `?at=${at}` : ''}`;
@@ -32,6 +32,7 @@ export function RunPage(props: { id: string; at: number | null }) {
   const [feed, setFeed] = useState<LiveFeed | null>(null);
   const [stream, setStream] = useState<StreamState>('closed');
   const [tick, setTick] = useState(0);
+  const [searchTick, setSearchTick] = useState(0);
   const [received, setReceived] = useState(0);
   const base = `/experiments/${encodeURIComponent(id)}`;
 
@@ -66,11 +67,14 @@ export function RunPage(props: { id: string; at: number | null }) {
     const live = new LiveFeed(id, headCheckpoint(id));
     setFeed(live);
     let timer: number | null = null;
+    // Nothing here re-renders per event: the page (and every panel) re-reads once a second at
+    // most, and only the loss chart follows each event (in LossChart, without re-rendering).
     const unsubscribe = live.subscribe((events) => {
-      setReceived(live.received);
+      if (events.some((e) => e.type.startsWith('Search') || e.type.startsWith('Candidate'))) setSearchTick((t) => t + 1);
       if (timer === null && events.length > 0) {
         timer = window.setTimeout(() => {
           timer = null;
+          setReceived(live.received);
           setTick((t) => t + 1);
         }, REFRESH_MS);
       }
@@ -108,7 +112,7 @@ export function RunPage(props: { id: string; at: number | null }) {
       <LossChart experimentId={id} at={at} feed={feed} />
       <Probabilities experimentId={id} at={at} tick={tick} />
       <TreePanel experimentId={id} at={at} tick={tick} />
-      <SearchPanel experimentId={id} at={at} tick={tick} />
+      <SearchPanel experimentId={id} at={at} tick={searchTick} />
       <WhatIfPanel status={status} at={at} />
       <EventLog experimentId={id} tick={tick} />
     </main>

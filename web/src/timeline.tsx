@@ -6,7 +6,7 @@ import type { LiveFeed } from './live.js';
 import type { HeatmapAnswer, TimelineAnswer } from './types.js';
 
 const POINTS = 1000;
-const REDRAW_MS = 250;
+const REDRAW_MS = 500;
 const PHASE_COLORS: Record<string, string> = { warmup: 'rgba(150,150,150,0.12)', 'tree-building': 'rgba(255,170,0,0.12)', 'mct-sampling': 'rgba(0,150,80,0.12)' };
 
 interface Series {
@@ -234,30 +234,35 @@ export function Probabilities(props: { experimentId: string; at: number | null; 
     void request.get<HeatmapAnswer>(`/experiments/${encodeURIComponent(props.experimentId)}/timeline/heatmaps${query({ points: 150, at: props.at })}`).then(setAnswer);
     return request.cancel;
   }, [props.experimentId, props.at, props.tick]);
+  const charts = useMemo(() => {
+    const frames = answer?.frames;
+    const newest = frames?.probabilities[frames.probabilities.length - 1];
+    if (!frames || !newest || newest.length === 0) return null;
+    const ops = Math.max(...newest.map((row) => row.length));
+    const chosen = Math.min(layer, newest.length - 1);
+    const current: ChartOption = {
+      animation: false,
+      tooltip: {},
+      grid: { left: 50, right: 10, top: 10, bottom: 40 },
+      xAxis: { type: 'category', name: 'op', data: [...Array(ops).keys()].map(String) },
+      yAxis: { type: 'category', name: 'layer', inverse: true, data: newest.map((_, l) => String(l)) },
+      visualMap: { min: 0, max: 1, show: false, inRange: { color: HEAT_COLORS } },
+      series: [{ type: 'heatmap', data: newest.flatMap((row, l) => row.map((p, o) => [o, l, Number(p.toFixed(3))])), label: { show: ops <= 8, fontSize: 9 } }],
+    };
+    const overTime: ChartOption = {
+      animation: false,
+      tooltip: {},
+      grid: { left: 50, right: 10, top: 10, bottom: 40 },
+      xAxis: { type: 'category', name: 'step', data: frames.step.map(String) },
+      yAxis: { type: 'category', name: 'op', data: [...Array(newest[chosen]!.length).keys()].map(String) },
+      visualMap: { min: 0, max: 1, show: false, inRange: { color: HEAT_COLORS } },
+      series: [{ type: 'heatmap', data: frames.probabilities.flatMap((frame, i) => (frame[chosen] ?? []).map((p, o) => [i, o, Number(p.toFixed(3))])) }],
+    };
+    return { frames, newest, chosen, current, overTime };
+  }, [answer, layer]);
   if (!answer) return <section><h2>Sampling probabilities</h2>loading…</section>;
-  const frames = answer.frames;
-  const newest = frames.probabilities[frames.probabilities.length - 1];
-  if (!newest || newest.length === 0) return <section><h2>Sampling probabilities</h2><p data-testid="prob-none">no probabilities recorded yet</p></section>;
-  const ops = Math.max(...newest.map((row) => row.length));
-  const current: ChartOption = {
-    animation: false,
-    tooltip: {},
-    grid: { left: 50, right: 10, top: 10, bottom: 40 },
-    xAxis: { type: 'category', name: 'op', data: [...Array(ops).keys()].map(String) },
-    yAxis: { type: 'category', name: 'layer', inverse: true, data: newest.map((_, l) => String(l)) },
-    visualMap: { min: 0, max: 1, show: false, inRange: { color: HEAT_COLORS } },
-    series: [{ type: 'heatmap', data: newest.flatMap((row, l) => row.map((p, o) => [o, l, Number(p.toFixed(3))])), label: { show: ops <= 8, fontSize: 9 } }],
-  };
-  const chosen = Math.min(layer, newest.length - 1);
-  const overTime: ChartOption = {
-    animation: false,
-    tooltip: {},
-    grid: { left: 50, right: 10, top: 10, bottom: 40 },
-    xAxis: { type: 'category', name: 'step', data: frames.step.map(String) },
-    yAxis: { type: 'category', name: 'op', data: [...Array(newest[chosen]!.length).keys()].map(String) },
-    visualMap: { min: 0, max: 1, show: false, inRange: { color: HEAT_COLORS } },
-    series: [{ type: 'heatmap', data: frames.probabilities.flatMap((frame, i) => (frame[chosen] ?? []).map((p, o) => [i, o, Number(p.toFixed(3))])) }],
-  };
+  if (!charts) return <section><h2>Sampling probabilities</h2><p data-testid="prob-none">no probabilities recorded yet</p></section>;
+  const { frames, newest, chosen, current, overTime } = charts;
   return (
     <section class="two">
       <div>

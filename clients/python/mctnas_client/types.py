@@ -38,12 +38,14 @@ class TrainStep:
 class ValidationBatchQuestion:
     """The search asks for the loss of `architecture` on one validation batch.
 
-    The in-process trainer uses batch `evaluation % number_of_validation_batches`; the same
-    batch must answer the same `evaluation` after a crash (answers are replayed, never asked twice).
+    Evaluate on validation batch `batch` (consecutive evaluations share one batch, so siblings are
+    compared on the same data); answers are recorded and replayed, never asked twice.
     """
 
     search_id: str
     evaluation: int
+    #: the validation batch to evaluate on (consecutive evaluations share one batch)
+    batch: int
     architecture: List[int]
     position: int
     raw: Dict[str, Any] = field(repr=False, compare=False)
@@ -111,7 +113,7 @@ def turn_of(raw: Dict[str, Any]) -> Turn:
     if kind == "train":
         return TrainStep(int(raw["step"]), list(raw["architecture"]), raw["phase"], raw["sampler"], float(raw["flops"]), int(raw["position"]), raw)
     if kind == "validation-batch":
-        return ValidationBatchQuestion(raw["searchId"], int(raw["evaluation"]), list(raw["architecture"]), int(raw["position"]), raw)
+        return ValidationBatchQuestion(raw["searchId"], int(raw["evaluation"]), int(raw["batch"]), list(raw["architecture"]), int(raw["position"]), raw)
     if kind == "full-validation":
         return FullValidationQuestion(raw["searchId"], int(raw["candidate"]), list(raw["architecture"]), int(raw["bnRecalibrationBatches"]), int(raw["position"]), raw)
     raise ValueError(f"unknown turn kind {kind!r}")

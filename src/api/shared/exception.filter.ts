@@ -70,9 +70,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (error instanceof HttpException) {
       const status = error.getStatus();
       const payload = error.getResponse();
-      // Framework and library exceptions (terminus' health report, Nest's 404) keep their body.
-      if (typeof payload === 'object') return { statusCode: status, ...(payload as object) } as ErrorBody;
-      return { statusCode: status, error: reason(status), code: error.name, message: payload };
+      // Framework exceptions (Nest's route 404, Express' undecodable parameter) in the API's
+      // shape; the message is the framework's, the code names what happened.
+      const message = typeof payload === 'string' ? payload : frameworkMessage(payload, error.message);
+      return { statusCode: status, error: reason(status), code: frameworkCode(status, message, error.name), message };
     }
     const mapped = classify(error);
     if (mapped) {
@@ -82,6 +83,19 @@ export class ApiExceptionFilter implements ExceptionFilter {
     this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     return { statusCode: 500, error: reason(500), code: 'InternalError', message: 'internal error (logged on the server)' };
   }
+}
+
+/** The message of a framework exception's object payload (`message` may be a list). */
+function frameworkMessage(payload: object, fallback: string): string {
+  const message = (payload as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.map(String).join('; ');
+  return typeof message === 'string' && message.length > 0 ? message : fallback;
+}
+
+function frameworkCode(status: number, message: string, name: string): string {
+  if (status === 404 && message.startsWith('Cannot ')) return 'RouteNotFound';
+  if (status === 400 && message.startsWith('Failed to decode param')) return 'InvalidPathEncoding';
+  return name;
 }
 
 function reason(status: number): string {

@@ -6,9 +6,11 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { AppConfig } from '../../config.js';
 import { codeVersion } from '../../version.js';
+import { installHttpDrain } from './drain.js';
 import type { ErrorBody } from './exception.filter.js';
 
 /** The OpenAPI UI path; the JSON document is at `/docs-json`. */
@@ -17,9 +19,12 @@ export const DOCS_PATH = 'docs';
 export function configureHttpApi(app: INestApplication, config: Pick<AppConfig, 'bodyLimitBytes'>): void {
   const express = app as NestExpressApplication;
   express.disable('x-powered-by');
+  // First, so a request arriving during shutdown is refused before any work starts.
+  installHttpDrain(app);
   // Registered before Nest's defaults, which then skip their own JSON parser (100 kB limit).
   express.useBodyParser('json', { limit: config.bodyLimitBytes });
   express.use(bodyParserErrors);
+  answerClientErrorsAsJson(app.getHttpServer() as Server);
   const document = () =>
     SwaggerModule.createDocument(
       app,
@@ -57,4 +62,26 @@ function bodyParserErrors(error: unknown, _request: IncomingMessage, response: S
   response.statusCode = e.status;
   response.setHeader('Content-Type', 'application/json; charset=utf-8');
   response.end(JSON.stringify(body));
+}
+
+/**
+ * Requests Node's HTTP parser refuses before any route runs (headers over the 16 KiB limit,
+ * malformed request lines) get a JSON answer in the API's shape too (Node's default is an
+ * empty-bodied 400/431), then the connection is closed.
+ */
+function answerClientErrorsAsJson(server: Server): void {
+  if (server.listeners('clientError').some((l) => (l as { jsonAnswer?: boolean }).jsonAnswer)) return;
+  const listener = (error: NodeJS.ErrnoException & { bytesParsed?: number }, socket: Socket) => {
+    if (!socket.writable || (error.code === 'ECONNRESET' && error.bytesParsed === 0)) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413 : 400;
+    const message =
+      status === 431 ? 'the request headers exceed the 16 KiB limit' : status === 413 ? 'the request is too large' : `the request is not valid HTTP (${error.code ?? 'parse error'})`;
+    const body = JSON.stringify({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', code: status === 431 ? 'HeadersTooLarge' : 'MalformedRequest', message, field: 'headers' } satisfies ErrorBody);
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  };
+  Object.assign(listener, { jsonAnswer: true });
+  server.on('clientError', listener);
 }

@@ -4,10 +4,8 @@
  */
 import { type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
 import { z } from 'zod';
+import { findUnstorable, unstorableText } from '../../kernel/storable-text.js';
 import { RequestValidationError } from './errors.js';
-
-/** Deepest nesting accepted in a JSON body (a search-space definition needs 5). */
-const MAX_JSON_DEPTH = 32;
 
 /**
  * Validates one request part (`@Body`, `@Query`, `@Param`) against a zod schema; a failure is
@@ -30,26 +28,13 @@ export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unk
 }
 
 /**
- * Postgres jsonb cannot hold U+0000 and text parameters cannot either, and very deep nesting
- * would overflow the stack of the serializers downstream: both are refused here, naming the
- * field, so they never surface as a database error. Iterative, so the check itself cannot
- * overflow.
+ * Postgres cannot store U+0000 or a lone UTF-16 surrogate, and very deep nesting would
+ * overflow the stack of the serializers downstream: all are refused here, naming the field,
+ * so they never surface as a database error.
  */
 export function assertStorableJson(value: unknown, root: string): void {
-  const stack: { value: unknown; path: string; depth: number }[] = [{ value, path: root, depth: 0 }];
-  while (stack.length > 0) {
-    const { value: v, path, depth } = stack.pop()!;
-    if (typeof v === 'string') {
-      if (v.includes('\u0000')) throw new RequestValidationError(path, 'must not contain NUL characters');
-      continue;
-    }
-    if (v === null || typeof v !== 'object') continue;
-    if (depth >= MAX_JSON_DEPTH) throw new RequestValidationError(path, `nesting deeper than ${MAX_JSON_DEPTH} levels`);
-    for (const [key, child] of Object.entries(v)) {
-      if (key.includes('\u0000')) throw new RequestValidationError(path, 'keys must not contain NUL characters');
-      stack.push({ value: child, path: `${path}.${key}`, depth: depth + 1 });
-    }
-  }
+  const problem = findUnstorable(value, root);
+  if (problem) throw new RequestValidationError(problem.field, problem.reason);
 }
 
 /** Printable text without control characters (ids, worker names, reasons). */
@@ -58,7 +43,8 @@ export const safeText = (max: number) =>
     .string()
     .min(1)
     .max(max)
-    .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
+    .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters')
+    .refine((text) => unstorableText(text) === null, 'must be valid Unicode (no lone UTF-16 surrogates)');
 
 export const experimentIdSchema = safeText(200);
 
