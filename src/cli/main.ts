@@ -8,6 +8,7 @@
  *   mctnas search <id> --strategy random   another search on a trained experiment's supernet
  *   mctnas list | inspect <id>        what is stored
  *   mctnas tabular                    an end-to-end experiment on a tabular benchmark
+ *   mctnas standalone                 stand-alone ground truth: a seeded sample trained from scratch
  * Configuration comes from the environment (see README): DATABASE_URL, MCTNAS_DATA_DIR, PORT...
  */
 import { readFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { runDefaultJob } from './default-job.js';
 import { printOutcome, trainJob } from './jobs.js';
 import { searchJob } from './search-job.js';
 import { startService } from './service.js';
+import { registerStandaloneCommand } from './standalone.js';
 import { registerTabularCommand } from './tabular.js';
 import { inspectExperiment } from './inspect.js';
 import { workerCommand, workersTable } from './worker.js';
@@ -165,6 +167,7 @@ program
   });
 
 registerTabularCommand(program);
+registerStandaloneCommand(program);
 registerCheckpointCommands(program, config);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -25,7 +25,7 @@ import type { SearchOutcome } from '../search/outcome.js';
 import type { TrainingProgress } from '../training/training-worker.js';
 import { totalTrainingSteps } from '../tree/schedule.js';
 import { requireTree, type TreeState } from '../tree/state.js';
-import { kendallTau } from './kendall.js';
+import { kendallTau } from '../analysis/rank-correlation.js';
 import { defaultProxyModel, OracleTrainer, type ProxyModel, proxyModelSchema } from './oracle.js';
 import type { AccuracyTable } from './table.js';
 

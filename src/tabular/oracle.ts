@@ -32,7 +32,7 @@ import { rngFor } from '../random/counter-rng.js';
 import type { Architecture } from '../search-space/definition.js';
 import type { CandidateEvaluator, FullValidationResult } from '../search/evaluator.js';
 import type { StepTrainer } from '../training/step-trainer.js';
-import { kendallTau } from './kendall.js';
+import { kendallTau } from '../analysis/rank-correlation.js';
 import type { AccuracyTable } from './table.js';
 
 export const proxyModelSchema = z

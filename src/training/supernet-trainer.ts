@@ -30,6 +30,11 @@ export const trainingSettingsSchema = z
     augmentation: z.object({ padding: z.number().int().nonnegative(), flip: z.boolean() }).nullable().default({ padding: 2, flip: false }),
     /** validation samples held out of the training set per class */
     validationPerClass: z.number().int().positive().default(100),
+    /**
+     * Seed of the validation split (default: the experiment's seed, as before). Set it to compare
+     * supernets of different seeds with one stand-alone table on the same held-out images.
+     */
+    validationSplitSeed: z.number().int().nonnegative().optional(),
     evaluationBatchSize: z.number().int().positive().default(256),
     backend: z.string().optional(),
   })
@@ -87,7 +92,7 @@ export class SupernetTrainer implements StepTrainer {
         `dataset ${datasetSettings.kind} gives ${h}x${w}x${c} images in ${dataset.classes} classes; the search space expects ${space.input.size}x${space.input.size}x${space.input.channels} and ${space.head.classes} classes`,
       );
     }
-    const { train, val } = splitTrainVal(dataset, { perClass: settings.validationPerClass, seed: experiment.seed });
+    const { train, val } = splitTrainVal(dataset, { perClass: settings.validationPerClass, seed: settings.validationSplitSeed ?? experiment.seed });
     const supernet = new Supernet(space, {
       seed: experiment.seed,
       momentum: settings.momentum,

@@ -12,7 +12,7 @@ import { ExperimentProjections } from '../../src/experiments/experiment-projecti
 import { ExperimentService } from '../../src/experiments/experiment-service.js';
 import { strategyNames } from '../../src/search/config.js';
 import { runSearchOnExperiment } from '../../src/experiments/search-runner.js';
-import { kendallTau } from '../../src/tabular/kendall.js';
+import { kendallTau } from '../../src/analysis/rank-correlation.js';
 import { MemoryEventStore } from '../../src/tabular/memory-event-store.js';
 import { OracleTrainer } from '../../src/tabular/oracle.js';
 import { createOracleExperiment, type OracleExperimentOptions, oracleFor, runOracleExperiment, type SearchRequest } from '../../src/tabular/oracle-experiment.js';
