@@ -2,7 +2,7 @@
  * Search quality against ground truth (npm run bench:search): MCT-NAS, random search and
  * evolutionary search on NAS-Bench-Macro, with the oracle trainer standing in for the GPU.
  *
- * Per seed (100 seeds): one experiment through the real commands, projection, sampler and
+ * Per seed (100 seeds; the variants compared are listed in VARIANTS below): one experiment through the real commands, projection, sampler and
  * search code (on the in-memory event store: test/tabular/memory-store.test.ts shows the same
  * seed gives the identical event sequence on Postgres): the authors' CIFAR schedule in steps
  * (196 steps/epoch; warm-up 25, tree building 5, MCT sampling 20 epochs) trains the tree with
@@ -33,17 +33,31 @@ import { strategyNames, type StrategyName } from '../src/search/config.js';
 import { rankCandidates } from '../src/search/outcome.js';
 import { MemoryEventStore } from '../src/events/memory-event-store.js';
 import { defaultProxyModel, OracleTrainer } from '../src/tabular/oracle.js';
-import { AUTHORS_CIFAR_SCHEDULE, createOracleExperiment, runOracleExperiment } from '../src/tabular/oracle-experiment.js';
+import { AUTHORS_CIFAR_SCHEDULE, createOracleExperiment, runOracleExperiment, type SearchRequest } from '../src/tabular/oracle-experiment.js';
 import { nasBenchMacroPath } from '../src/tabular/paths.js';
 import { type AccuracyTable, loadNasBenchMacro } from '../src/tabular/table.js';
 import { searchChartSvg } from './search-chart.js';
 import { printTable, writeJson } from './support.js';
 
 const BUDGETS = [20, 50, 100, 200] as const;
-const STRATEGIES = strategyNames;
-type Strategy = StrategyName;
-const LABELS: Record<Strategy, string> = { hierarchical: 'MCT-NAS', random: 'random', evolutionary: 'evolutionary' };
-const COLORS: Record<Strategy, string> = { hierarchical: '#d62728', random: '#1f77b4', evolutionary: '#2ca02c' };
+/**
+ * The compared searches. 'hierarchical' is MCT-NAS with the authors' defaults (nodes training
+ * created, one validation batch per 1000 evaluations); 'hierarchical-any' the `scope: 'any'`
+ * option; 'hierarchical-before' the behaviour before issue #10 (every node, a new batch per
+ * evaluation). Evolution scales its population to K, so it runs once per budget.
+ */
+const VARIANTS = {
+  hierarchical: { strategy: 'hierarchical', label: 'MCT-NAS', color: '#d62728' },
+  'hierarchical-any': { strategy: 'hierarchical', label: "MCT-NAS scope 'any'", color: '#ff7f0e', scope: 'any' },
+  'hierarchical-before': { strategy: 'hierarchical', label: 'MCT-NAS before #10', color: '#8c564b', scope: 'any', updateDataFreq: 1 },
+  random: { strategy: 'random', label: 'random', color: '#1f77b4' },
+  evolutionary: { strategy: 'evolutionary', label: 'evolutionary', color: '#2ca02c' },
+} as const satisfies Record<string, { strategy: StrategyName; label: string; color: string; scope?: 'any' | 'trained'; updateDataFreq?: number }>;
+type Strategy = keyof typeof VARIANTS;
+const STRATEGIES = Object.keys(VARIANTS) as Strategy[];
+const LABELS = Object.fromEntries(STRATEGIES.map((s) => [s, VARIANTS[s].label])) as Record<Strategy, string>;
+const COLORS = Object.fromEntries(STRATEGIES.map((s) => [s, VARIANTS[s].color])) as Record<Strategy, string>;
+void strategyNames;
 const SEEDS = Number(process.env.BENCH_SEEDS ?? 100);
 const FLOPS_WINDOW = null;
 const RESULTS = 'bench/results/search';
@@ -53,6 +67,8 @@ interface BudgetResult {
   readonly truth: number;
   readonly rank: number;
   readonly validations: number;
+  /** full evaluations spent (K, fewer when the space ran out) */
+  readonly evaluated: number;
   readonly bestEvaluated: number;
 }
 
@@ -70,10 +86,19 @@ async function runSeed(table: AccuracyTable, seed: number): Promise<SeedResult> 
   const service = new ExperimentService(store, new ExperimentProjections(store));
   const id = await createOracleExperiment(service, table, { id: `bench-${seed}`, schedule: AUTHORS_CIFAR_SCHEDULE, seed, flopsWindow: FLOPS_WINDOW });
   const budget = BUDGETS[BUDGETS.length - 1];
-  const run = await runOracleExperiment(service, table, id, STRATEGIES.map((strategy) => ({ strategy, candidates: budget })));
+  // One run at the largest budget per prefix-consistent variant; evolution once per budget.
+  const requests: { variant: Strategy; k: number | null; request: SearchRequest }[] = [];
+  for (const variant of STRATEGIES) {
+    const v: { strategy: StrategyName; scope?: 'any' | 'trained'; updateDataFreq?: number } = VARIANTS[variant];
+    const options = { strategy: v.strategy, scope: v.scope, updateDataFreq: v.updateDataFreq };
+    if (v.strategy === 'evolutionary') for (const k of BUDGETS) requests.push({ variant, k, request: { ...options, candidates: k } });
+    else requests.push({ variant, k: null, request: { ...options, candidates: budget } });
+  }
+  const run = await runOracleExperiment(service, table, id, requests.map((r) => r.request));
   const events = await store.readStream(id);
   const strategies = {} as Record<Strategy, BudgetResult[]>;
   run.searches.forEach((outcome, i) => {
+    const { variant, k: only } = requests[i]!;
     // Validation batches spent before each full evaluation, from the recorded events.
     const prefix = `search:search-${i + 1}:`;
     const validationsBefore: number[] = [];
@@ -83,17 +108,20 @@ async function runSeed(table: AccuracyTable, seed: number): Promise<SeedResult> 
       if (e.type === 'ValidationBatchEvaluated') validations += 1;
       else if (e.type === 'CandidateEvaluated') validationsBefore.push(validations);
     }
-    strategies[outcome.strategy] = BUDGETS.map((k) => {
+    const results = (strategies[variant] ??= []);
+    for (const k of BUDGETS) {
+      if (only !== null && k !== only) continue;
       const firstK = outcome.evaluated.slice(0, k);
       const chosen = rankCandidates(firstK)[0]!.architecture;
-      return {
+      results.push({
         k,
         truth: table.truth(chosen),
         rank: table.rank(chosen),
         validations: validationsBefore[Math.min(k, firstK.length) - 1]!,
+        evaluated: firstK.length,
         bestEvaluated: Math.max(...firstK.map((c) => table.truth(c.architecture))),
-      };
-    });
+      });
+    }
   });
   return { seed, seconds: (Date.now() - started) / 1000, treeTau: run.treeKendallTau.tau, visitedLeaves: run.treeKendallTau.leaves, strategies };
 }
@@ -159,6 +187,7 @@ async function main(): Promise<void> {
         meanRank: meanStd(at.map((b) => b.rank)).mean,
         pTop1: at.filter((b) => b.rank <= top1Rank).length / at.length,
         validationBatches: meanStd(at.map((b) => b.validations)).mean,
+        fullEvaluations: meanStd(at.map((b) => b.evaluated)).mean,
         bestEvaluated: meanStd(at.map((b) => b.bestEvaluated)).mean,
       };
     }),
@@ -173,6 +202,7 @@ async function main(): Promise<void> {
       'true acc (chosen)': `${r.meanAcc.toFixed(3)} ± ${r.stdAcc.toFixed(3)}`,
       'mean rank': r.meanRank.toFixed(1),
       'P(top 1%)': r.pTop1.toFixed(2),
+      'full evals': r.fullEvaluations.toFixed(1),
       'val. batches': r.validationBatches.toFixed(1),
       'best evaluated': r.bestEvaluated.toFixed(3),
       'E[random best]': reference[r.K]!.toFixed(3),
@@ -182,7 +212,8 @@ async function main(): Promise<void> {
   console.log(`proxy (noise ${proxy.noise}): Kendall tau vs truth, one batch ${proxyTau.oneBatch.toFixed(3)}, noise-free ${proxyTau.noiseFree.toFixed(3)}; full validation = seed ${proxy.validationSeed} + ${proxy.validationNoise} points`);
   console.log(`trained tree: Kendall tau of mean rewards vs truth ${treeTau.mean.toFixed(3)} ± ${treeTau.std.toFixed(3)} over ${leaves.mean.toFixed(0)} visited leaves (mean)`);
   const mct = rows.filter((r) => r.strategy === LABELS.hierarchical);
-  const ahead = BUDGETS.filter((k) => rows.filter((r) => r.K === k && r.strategy !== LABELS.hierarchical).every((r) => mct.find((m) => m.K === k)!.meanAcc > r.meanAcc));
+  const baselines = [LABELS.random, LABELS.evolutionary];
+  const ahead = BUDGETS.filter((k) => rows.filter((r) => r.K === k && baselines.includes(r.strategy)).every((r) => mct.find((m) => m.K === k)!.meanAcc > r.meanAcc));
   const at20 = mct.find((m) => m.K === 20)!.meanAcc;
   console.log(`MCT-NAS ahead of both baselines at K = ${ahead.length > 0 ? ahead.join(', ') : 'none'} of ${BUDGETS.join(', ')}; E[best] at K = 20 is ${at20.toFixed(3)} (target >= 93.0: ${at20 >= 93 ? 'met' : 'not met'})`);
   console.log(`${seconds.toFixed(0)} s on ${workers} threads (${meanStd(results.map((r) => r.seconds)).mean.toFixed(1)} s per seed)`);
@@ -198,7 +229,7 @@ async function main(): Promise<void> {
     seconds,
     perSeed: results,
   });
-  const csvColumns = ['strategy', 'K', 'seeds', 'meanAcc', 'stdAcc', 'meanRank', 'pTop1', 'validationBatches', 'bestEvaluated'] as const;
+  const csvColumns = ['strategy', 'K', 'seeds', 'meanAcc', 'stdAcc', 'meanRank', 'pTop1', 'fullEvaluations', 'validationBatches', 'bestEvaluated'] as const;
   writeFileSync(`${RESULTS}.csv`, [csvColumns.join(','), ...rows.map((r) => csvColumns.map((c) => r[c]).join(','))].join('\n') + '\n');
   writeFileSync(
     `${RESULTS}.svg`,

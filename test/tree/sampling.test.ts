@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rngFor, uniformAt } from '../../src/random/counter-rng.js';
-import { evolve, fold } from '../../src/tree/evolve.js';
+import { evolve, fold, TreeProjector } from '../../src/tree/evolve.js';
 import { drawIndex, trainingChildScores } from '../../src/tree/policy.js';
 import { decideReward } from '../../src/tree/reward.js';
 import { mctPathProbabilities, sampleArchitecture, SAMPLING_PURPOSE } from '../../src/tree/sampling.js';
@@ -173,5 +173,23 @@ describe('training sampling', () => {
     assert.deepEqual([...samplers].sort(), ['mct-sampling:mct', 'tree-building:uniform', 'warmup:uniform']);
     assert.equal(a.state.tree!.n[0], 80); // tree building + MCT steps
     assert.equal(a.events.filter((e) => e.type === 'PhaseChanged').length, 3);
+    // Following the tree: every MCT sample's chosen probabilities are the policy's on the tree
+    // as of the step before (replayed here), and the draws favour high-probability ops.
+    const replay = new TreeProjector();
+    let mctSamples = 0;
+    let logChosen = 0;
+    for (const e of a.events) {
+      if (e.type === 'ArchitectureSampled' && e.data.phase === 'mct-sampling') {
+        const { probabilities } = mctPathProbabilities(replay.view().tree!, e.data.architecture, { ...created.hyperparameters });
+        assert.deepEqual(e.data.chosenProbabilities, e.data.architecture.map((op, l) => probabilities[l]![op]!));
+        assert.deepEqual(e.data.probabilities, probabilities);
+        logChosen += e.data.chosenProbabilities.reduce((sum, p) => sum + Math.log(p), 0);
+        mctSamples++;
+      }
+      replay.apply(e);
+    }
+    assert.equal(mctSamples, 50);
+    // Uniform draws would give a mean log-probability of 3 ln(1/3) = -3.296 per path.
+    assert.ok(logChosen / mctSamples > 3 * Math.log(1 / 3), `mean log p ${logChosen / mctSamples}`);
   });
 });

@@ -46,3 +46,19 @@ describe('the FLOPs window per training phase', () => {
     assert.deepEqual(stored.chosenProbabilities, [1 / 3, 0.5]);
   });
 });
+
+describe('compact ArchitectureSampled in the ImageNet space', () => {
+  it('stays under 1 KB a step (the full 21 x 13 vectors are ~6 KB)', async () => {
+    const { toExperimentCreated } = await import('../../src/experiments/experiment-request.js');
+    const { presetRequest } = await import('../../src/experiments/presets.js');
+    const { SearchSpace } = await import('../../src/search-space/search-space.js');
+    const created = toExperimentCreated(presetRequest('imagenet', { dataDir: '/data/imagenet' }));
+    assert.equal(created.schedule.stepsPerEpoch, 1202, '(1,281,167 - 50,000) / 1024');
+    assert.deepEqual(created.search.flopsWindow, { min: 320e6, max: 330e6 });
+    const st = fold([{ type: 'ExperimentCreated', data: created }]);
+    const sample = sampleArchitecture(st, SearchSpace.fromDefinition(created.searchSpace), created.schedule.warmupSteps);
+    assert.ok(JSON.stringify(sample).length > 5000);
+    const stored = JSON.stringify(compactSample(sample)).length;
+    assert.ok(stored < 1024, `${stored} bytes`);
+  });
+});
