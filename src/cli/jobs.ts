@@ -1,3 +1,4 @@
+import { gracefulStop } from './graceful-stop.js';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LocalDirectoryCheckpointStore } from '../adapters/filesystem/checkpoint-store.js';
@@ -38,14 +39,7 @@ export function checkpointStoreFor(config: AppConfig): LocalDirectoryCheckpointS
  * SIGTERM) stops after the current step with the lease released. Prints the outcome.
  */
 export async function trainJob(service: ExperimentService, config: AppConfig, experimentId: string, options: TrainJobOptions = {}): Promise<RunResult> {
-  const controller = new AbortController();
-  const stop = () => {
-    if (controller.signal.aborted) process.exit(130);
-    console.error('\nstopping after the current step (press Ctrl-C again to stop at once)...');
-    controller.abort();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const stop = gracefulStop('\nstopping after the current step (press Ctrl-C again to stop at once)...');
   const bar = options.progress === false ? null : trainingProgressBar();
   try {
     const result = await runExperiment(service, experimentId, (experiment) => SupernetTrainer.create(experiment, (line) => console.error(line)), {
@@ -59,7 +53,7 @@ export async function trainJob(service: ExperimentService, config: AppConfig, ex
       maxLiveSteps: options.maxLiveSteps,
       strategy: options.strategy,
       candidates: options.candidates,
-      signal: controller.signal,
+      signal: stop.signal,
       onProgress: bar ? (p) => bar.update(p) : undefined,
     });
     bar?.stop();
@@ -67,8 +61,7 @@ export async function trainJob(service: ExperimentService, config: AppConfig, ex
     return result;
   } finally {
     bar?.stop();
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    stop.release();
   }
 }
 

@@ -5,6 +5,7 @@
  * ablation bench read. Resumable: run it again after an interruption and finished networks are
  * reused (one JSON per network under `<out>/runs/`).
  */
+import { gracefulStop } from './graceful-stop.js';
 import type { Command } from 'commander';
 import { presetRequest } from '../experiments/presets.js';
 import { toExperimentCreated } from '../experiments/experiment-request.js';
@@ -31,23 +32,17 @@ export function registerStandaloneCommand(program: Command): void {
       const experiment = toExperimentCreated({ ...request, training });
       const settings = { experiment, count: flags.count, steps: flags.steps, sampleSeed: flags.sampleSeed, trainingSeed: flags.trainingSeed, splitSeed: flags.splitSeed };
       writeStandaloneSettings(flags.out, flags.name, settings);
-      const controller = new AbortController();
-      const stop = () => {
-        if (controller.signal.aborted) process.exit(130);
-        console.error('\nstopping after the current network (Ctrl-C again to stop at once)...');
-        controller.abort();
-      };
-      process.on('SIGINT', stop);
+      const stop = gracefulStop('\nstopping after the current network (Ctrl-C again to stop at once)...', ['SIGINT']);
       const started = performance.now();
       const rows = await trainStandaloneSample(settings, flags.out, {
-        signal: controller.signal,
+        signal: stop.signal,
         log: (line) => console.error(line),
         onNetwork: (p) =>
           console.log(
             `[${p.index + 1}/${p.count}] ${p.key}  top-1 ${p.row.top1.toFixed(2)}%  loss ${p.row.loss.toFixed(4)}  ${p.reused ? '(reused)' : `${p.row.seconds.toFixed(0)} s`}  elapsed ${((performance.now() - started) / 1000).toFixed(0)} s`,
           ),
       });
-      process.off('SIGINT', stop);
+      stop.release();
       if (rows.length < flags.count) {
         console.log(`stopped after ${rows.length}/${flags.count} networks: run the same command again to continue`);
         return;

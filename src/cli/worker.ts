@@ -4,6 +4,7 @@
  * checkpoint directory, which every worker must be able to read: a shared mount) and the
  * tabular oracle for `dataset.kind: 'tabular'` experiments (no weights).
  */
+import { gracefulStop } from './graceful-stop.js';
 import { hostname } from 'node:os';
 import type { AppConfig } from '../config.js';
 import type { ExperimentService } from '../experiments/experiment-service.js';
@@ -31,14 +32,7 @@ export function poolWorkerId(config: AppConfig, given?: string): string {
 }
 
 export async function workerCommand(service: ExperimentService, config: AppConfig, options: WorkerCommandOptions): Promise<string[]> {
-  const controller = new AbortController();
-  const stop = () => {
-    if (controller.signal.aborted) process.exit(130);
-    console.error('stopping after the current step...');
-    controller.abort();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const stop = gracefulStop('stopping after the current step...');
   let table: AccuracyTable | null = null;
   const runner: ExperimentRunner = async (experimentId, experiment, { workerId, leaseTtlMs, signal }) => {
     if ((experiment.dataset as { kind?: string }).kind === 'tabular') {
@@ -65,12 +59,11 @@ export async function workerCommand(service: ExperimentService, config: AppConfi
       leaseTtlMs: options.leaseTtlMs,
       pollMs: options.pollMs,
       exitWhenIdle: options.exitWhenIdle,
-      signal: controller.signal,
+      signal: stop.signal,
       log: (message, fields) => console.log(`${message} ${JSON.stringify(fields ?? {})}`),
     });
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    stop.release();
   }
 }
 
