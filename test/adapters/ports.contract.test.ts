@@ -13,9 +13,10 @@ import { VersionConflictError } from '../../src/events/errors.js';
 import { START } from '../../src/events/stored-event.js';
 import { activeLease, leaseFromEvents } from '../../src/experiments/experiment-status.js';
 import { createMemoryRuntime, createRuntime, type Runtime } from '../../src/runtime.js';
-import { nodeAt } from '../../src/tree/queries.js';
+import { childrenOf, nodeAt } from '../../src/tree/queries.js';
 import { serialize } from '../../src/tree/snapshot.js';
 import { initialTreeState } from '../../src/tree/state.js';
+import { trainedOracleExperiment } from '../dashboard/support.js';
 import { testBackends } from '../support/databases.js';
 
 const request = {
@@ -212,6 +213,25 @@ for (const adapter of adapters) {
         g: g.entries.map((e) => ({ ...e, values: e.values.map((v) => ({ layer: v.layer, op: v.op, value: v.value })) })),
         rewards: rewards.events.map((e) => [e.position, e.streamVersion, e.type, e.data]),
       });
+    });
+
+    it('AuditLedger: given two searches that each restart from the trained tree, then every ledger totals to its node, during the first search and after the second', async () => {
+      const searched = await trainedOracleExperiment(runtime, 'searched twice');
+      const events = await runtime.store.readStream(searched);
+      const searchEnds = events.filter((e) => e.type === 'SearchCompleted').map((e) => e.position);
+      assert.equal(searchEnds.length, 2);
+      for (const position of [searchEnds[0]!, events.at(-1)!.position]) {
+        const view = await runtime.projections.at(searched, position);
+        const paths: number[][] = [[], ...childrenOf(view.tree, []).children.filter((child) => child.exists).map((child) => [child.op])];
+        for (const path of paths) {
+          const node = nodeAt(view.tree, path);
+          const ledger = await runtime.audit.ledger(searched, path, position, 0, 10_000);
+          assert.equal(ledger.totals.n, node.n, `n of node [${path}] at position ${position}`);
+          assert.ok(Math.abs(ledger.totals.s - node.s) <= 1e-9 * Math.max(1, Math.abs(node.s)), `S of node [${path}] at position ${position}`);
+        }
+      }
+      // the first search's backups moved the root; the second search started over from training's tree
+      assert.notEqual(nodeAt((await runtime.projections.at(searched, searchEnds[0]!)).tree, []).n, nodeAt((await runtime.projections.current(searched)).tree, []).n);
     });
 
     it('ProjectionSnapshots: the newest at or before a position; a second save at a version is ignored', async () => {

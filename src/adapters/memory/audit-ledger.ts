@@ -23,10 +23,12 @@ export class MemoryAuditLedger extends AuditLedger {
     let count = 0;
     let n = 0;
     let s = 0;
+    const restart = lastTreeRestart(events, position);
     for (const e of events) {
       if (e.position > position) break;
       if (e.type !== 'VisitCountsUpdated') continue;
       const data = e.data as Visits;
+      if (data.source === 'search' && e.position < restart) continue;
       const node = data.nodes.find((u) => JSON.stringify(u.path) === key);
       if (!node) continue;
       count++;
@@ -110,4 +112,18 @@ function eventStep(e: StoredEvent): number | null {
   if (typeof data.step === 'number' && !(e.type === 'VisitCountsUpdated' && data.source === 'search')) return data.step;
   const meta = (e.metadata as { step?: unknown }).step;
   return typeof meta === 'number' ? meta : null;
+}
+
+/**
+ * The position of the last SearchStarted 'as-trained' at or before `position` (0 if none): that
+ * search restarted from the tree as training left it, so earlier searches' backups no longer
+ * count towards any node.
+ */
+function lastTreeRestart(events: readonly StoredEvent[], position: number): number {
+  let restart = 0;
+  for (const e of events) {
+    if (e.position > position) break;
+    if (e.type === 'SearchStarted' && (e.data as EventData<'SearchStarted'>).tree === 'as-trained') restart = e.position;
+  }
+  return restart;
 }

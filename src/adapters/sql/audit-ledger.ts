@@ -18,6 +18,10 @@ WITH touched AS (
    WHERE v.stream_id = $1 AND v.type = 'VisitCountsUpdated' AND v.position <= $4
      AND v.data->'nodes' @> $2::jsonb
      AND u->'path' = $3::jsonb
+     -- a search started 'as-trained' restarts from training's tree: earlier searches' backups drop out
+     AND (v.data->>'source' = 'training' OR v.position > coalesce((
+           SELECT max(st.position) FROM events st
+            WHERE st.stream_id = $1 AND st.type = 'SearchStarted' AND st.position <= $4 AND st.data->>'tree' = 'as-trained'), 0))
 ), deltas AS (
   SELECT *, n - coalesce(lag(n) OVER w, 0) AS dn, s - coalesce(lag(s) OVER w, 0) AS ds
     FROM touched WINDOW w AS (ORDER BY stream_version)
