@@ -10,37 +10,16 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { migrate } from '../../src/database/data-source.js';
 import { PostgresDatabase } from '../../src/database/postgres-database.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { createOracleExperiment } from '../../src/tabular/oracle-experiment.js';
 import { loadNasBenchMacro } from '../../src/tabular/table.js';
-import { adminUrl, sleep } from '../support/databases.js';
+import { scratchDatabase, sleep } from '../support/databases.js';
 import { nasBenchMacroJson, repoRoot } from '../support/paths.js';
 
 const TOKEN = 'pool-test-token-0123456789';
 const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
-
-/** A scratch database on the shared cluster; dropped by `drop`. */
-export async function scratchDatabase(tag: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `mctnas_${tag}_${process.pid}_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const cleanup = new pg.Client({ connectionString: adminUrl });
-      await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await cleanup.end();
-    },
-  };
-}
 
 function startCli(args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, LOG_LEVEL: 'silent', MCTNAS_DATA_DIR: mkdtempSync(join(tmpdir(), 'mctnas-pool-')), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
