@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { PgliteDatabase } from '../src/database/pglite-database.js';
 import { migrate } from '../src/database/data-source.js';
-import { launchBrowser, newOracleExperiment, runtimeOver, serveDashboard, TOKEN, trainedOracleExperiment, trainPaced } from '../test/dashboard/support.js';
+import { launchBrowser, newOracleExperiment, runtimeOver, serveDashboard, startWhatIfReplay, trainedOracleExperiment, trainPaced } from '../test/dashboard/support.js';
 
 const out = 'docs/screenshots';
 mkdirSync(out, { recursive: true });
@@ -44,12 +44,7 @@ await page.getByTestId('tree').scrollIntoViewIfNeeded();
 await page.evaluate('window.scrollBy(0, -60)');
 await shot(page, 'tree-ledger');
 
-await page.getByTestId('set-token').click();
-await page.getByTestId('token').fill(TOKEN);
-await page.getByTestId('token').press('Enter');
-await page.getByTestId('whatif-beta').fill('0.5');
-await page.getByTestId('whatif-c1').fill('1');
-await page.getByTestId('whatif-run').click();
+await startWhatIfReplay(page);
 await page.getByTestId('whatif-summary').waitFor({ timeout: 60_000 });
 await page.getByTestId('search').scrollIntoViewIfNeeded();
 await page.evaluate('window.scrollBy(0, -60)');

@@ -12,7 +12,7 @@ import type { Database } from '../../src/database/database.js';
 import type { Runtime } from '../../src/runtime.js';
 import { testBackends } from '../support/databases.js';
 import { nasBenchMacroJson } from '../support/paths.js';
-import { type DashboardService, launchBrowser, newOracleExperiment, type PageProblems, runtimeOver, serveDashboard, TOKEN, trainedOracleExperiment, trainPaced, watchPage } from './support.js';
+import { type DashboardService, launchBrowser, newOracleExperiment, type PageProblems, runtimeOver, serveDashboard, startWhatIfReplay, TOKEN, trainedOracleExperiment, trainPaced, watchPage } from './support.js';
 
 // Browser globals of the functions that run in the page (chromium), not in Node.
 declare const document: { querySelector(selector: string): { textContent: string | null; getAttribute(name: string): string | null } | null };
@@ -163,12 +163,7 @@ for (const backend of testBackends) {
     it('runs a what-if replay that shows a difference and writes nothing', async () => {
       const before = await getJson(`/experiments/${trained}/events?limit=1`);
       const { page, problems } = await open(`#/runs/${trained}`);
-      await page.getByTestId('set-token').click();
-      await page.getByTestId('token').fill(TOKEN);
-      await page.getByTestId('token').press('Enter');
-      await page.getByTestId('whatif-beta').fill('0.5');
-      await page.getByTestId('whatif-c1').fill('1');
-      await page.getByTestId('whatif-run').click();
+      await startWhatIfReplay(page);
       const summary = await page.getByTestId('whatif-summary').innerText({ timeout: 20_000 });
       assert.match(summary, /^the tree differs: [1-9]\d* nodes changed/);
       const afterwards = await getJson(`/experiments/${trained}/events?limit=1`);

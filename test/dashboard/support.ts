@@ -24,6 +24,16 @@ import { nasBenchMacroJson } from '../support/paths.js';
 
 export const TOKEN = 'dashboard-token-0123456789';
 
+/** Enters the token, then starts a what-if replay with beta 0.5 and C1 1 (the summary appears when it ends). */
+export async function startWhatIfReplay(page: Page): Promise<void> {
+  await page.getByTestId('set-token').click();
+  await page.getByTestId('token').fill(TOKEN);
+  await page.getByTestId('token').press('Enter');
+  await page.getByTestId('whatif-beta').fill('0.5');
+  await page.getByTestId('whatif-c1').fill('1');
+  await page.getByTestId('whatif-run').click();
+}
+
 export interface DashboardService {
   readonly url: string;
   readonly runtime: Runtime;
