@@ -37,7 +37,14 @@ export interface Decision<R> {
  */
 export type Decide<R> = (view: ExperimentView, stage: (events: readonly NewEvent[]) => ExperimentView) => Decision<R>;
 
-const MAX_ATTEMPTS = 5;
+/**
+ * A command that lost the race for the stream version decides again on the new view. Commands
+ * are idempotent for whoever may issue them (a lease holder's heartbeat or re-acquisition, a
+ * retried tell), so losing a race must never surface as a 409: contention on one stream is
+ * resolved by retrying with a short random back-off, up to this many attempts.
+ */
+const MAX_ATTEMPTS = 100;
+const BACKOFF_MS = 5;
 
 export class ExperimentNotFoundError extends DomainError {
   constructor(readonly experimentId: string) {
@@ -148,8 +155,11 @@ export class ExperimentProjections {
           // Staged events are in the tree but not in the log: rebuild from snapshot + log.
           if (staged.length > 0) await this.reset(live);
           else live.atHead = false;
-          if (error instanceof VersionConflictError && attempt < MAX_ATTEMPTS) continue;
-          throw error;
+          if (!(error instanceof VersionConflictError) || attempt >= MAX_ATTEMPTS) throw error;
+          // Lets the racing appenders finish before deciding again (one hot stream otherwise
+          // keeps re-reading behind the same writer).
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * BACKOFF_MS * Math.min(attempt, 10)));
+          continue;
         }
         if (appended.duplicate) {
           // Stored before (an earlier, ambiguous commit): nothing was written; read the head next time.

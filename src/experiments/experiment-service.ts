@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { randomUUID } from 'node:crypto';
 import type { DomainEvent, EventData, EventMetadata } from '../events/catalog.js';
 import { IdempotencyConflictError } from '../events/errors.js';
@@ -8,11 +9,11 @@ import { assertValidLoss, decideReward, sameArchitecture } from '../tree/reward.
 import { compactSample, phaseChangeAt, sampleArchitecture } from '../tree/sampling.js';
 import { totalTrainingSteps } from '../tree/schedule.js';
 import { requireTree } from '../tree/state.js';
-import { ExperimentStateError, LeaseConflictError, StepOrderError } from './errors.js';
+import { ExperimentStateError, LeaseConflictError, LeaseNotFoundError, StepOrderError } from './errors.js';
 import type { EventFeed, StreamStore } from '../events/stream-store.js';
 import type { Decide, Decision, ExperimentProjections, ExperimentView } from './experiment-projections.js';
 import { toExperimentCreated } from './experiment-request.js';
-import type { ExperimentEntry, ExperimentIndex } from './ports.js';
+import type { ExperimentEntry, ExperimentIndex, ExperimentPage } from './ports.js';
 import { activeLease, type Lease } from './experiment-status.js';
 
 export interface Clock {
@@ -60,6 +61,8 @@ export interface StepInFlight {
   readonly committed: Promise<StepOutcome>;
 }
 
+const SPACE_CACHE_ENTRIES = 64;
+
 /**
  * The experiment's command side: each command reads the projections, decides with the pure
  * core (src/tree), and appends at the version it read, retrying on a concurrent append.
@@ -67,7 +70,8 @@ export interface StepInFlight {
  * after an ambiguous commit never records a step twice.
  */
 export class ExperimentService<S extends StreamStore = StreamStore & EventFeed> {
-  private readonly spaces = new Map<string, SearchSpace>();
+  /** search spaces of the experiments commanded lately (bounded: one process may serve any number of experiments) */
+  private readonly spaces = new LRUCache<string, SearchSpace>({ max: SPACE_CACHE_ENTRIES });
 
   constructor(
     readonly store: S,
@@ -77,10 +81,10 @@ export class ExperimentService<S extends StreamStore = StreamStore & EventFeed> 
     private readonly index: ExperimentIndex | null = null,
   ) {}
 
-  /** Every experiment, oldest first (through the ExperimentIndex port). */
-  list(): Promise<ExperimentEntry[]> {
+  /** Every experiment, oldest first, or a page of them (through the ExperimentIndex port). */
+  list(page?: ExperimentPage): Promise<ExperimentEntry[]> {
     if (!this.index) throw new Error('this ExperimentService was built without an ExperimentIndex (use createRuntime or createMemoryRuntime)');
-    return this.index.list();
+    return this.index.list(page);
   }
 
   async create(request: unknown, options: { id?: string; workerId?: string } = {}): Promise<{ id: string; position: number }> {
@@ -136,15 +140,24 @@ export class ExperimentService<S extends StreamStore = StreamStore & EventFeed> 
     });
   }
 
-  releaseLease(id: string, leaseId: string): Promise<{ position: number }> {
-    return this.execute(id, (view) => {
+  /**
+   * Releases a lease. Idempotent: releasing a lease no longer in force (released, expired,
+   * taken over) writes nothing; a lease id this experiment never issued is not found.
+   */
+  async releaseLease(id: string, leaseId: string): Promise<{ position: number }> {
+    const released = await this.execute(id, (view) => {
       const lease = view.status.lease;
-      if (!lease || lease.leaseId !== leaseId) return { events: [], answer: () => ({ position: view.position }) };
+      if (!lease || lease.leaseId !== leaseId) return { events: [], answer: () => ({ position: view.position, current: false }) };
       return {
         events: [{ type: 'WorkerLeaseReleased', data: { workerId: lease.workerId, leaseId }, metadata: { workerId: lease.workerId } }],
-        answer: (a) => ({ position: a!.positions[0]! }),
+        answer: (a) => ({ position: a!.positions[0]!, current: true }),
       };
     });
+    if (!released.current) {
+      const issued = await this.store.readStream(id, { types: ['WorkerLeaseAcquired'] });
+      if (!issued.some((e) => (e.data as EventData<'WorkerLeaseAcquired'>).leaseId === leaseId)) throw new LeaseNotFoundError(id, leaseId);
+    }
+    return { position: released.position };
   }
 
   /**
@@ -250,7 +263,9 @@ export class ExperimentService<S extends StreamStore = StreamStore & EventFeed> 
       const meta: Partial<EventMetadata> = { workerId: lease.workerId, step };
       const keys = ['reward', 'visits'];
       const events: NewEvent[] = decision.events.map((e, i) => ({ type: e.type, data: e.data, metadata: meta, idempotencyKey: `step:${step}:${keys[i]}` }));
-      const reward = (a: AppendResult | null): StepReward => ({ step, loss, movingAverageLoss: decision.reward.movingAverageLoss, reward: decision.reward.reward, duplicate: false, position: a!.positions[0]! });
+      // A concurrent identical tell may have committed the same keyed events first: the store
+      // then writes nothing and says so, and this answer is the duplicate.
+      const reward = (a: AppendResult | null): StepReward => ({ step, loss, movingAverageLoss: decision.reward.movingAverageLoss, reward: decision.reward.reward, duplicate: a!.duplicate, position: a!.positions[0]! });
       if (!andNext) return { events, answer: reward };
       const next = this.decideSample(stage(events), lease);
       const sample = next?.sample ?? null;
