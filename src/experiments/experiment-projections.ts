@@ -76,6 +76,8 @@ interface Live {
    * read; another writer shows up as a version conflict, which catches up and decides again.
    */
   atHead: boolean;
+  /** the projector holds staged events whose commit failed: rebuilt from the newest snapshot before the next read */
+  dirty: boolean;
   readonly queue: SerialQueue;
 }
 
@@ -136,10 +138,9 @@ export class ExperimentProjections {
         try {
           decision = decide(this.viewOf(live, live.projector.view()), (events) => this.stage(live, staged, events));
         } catch (error) {
-          if (staged.length > 0) await this.reset(live);
+          this.invalidate(live, staged.length > 0);
           if (readNow) throw error;
-          live.atHead = false; // the refusal may come from a stale view: decide again on the head
-          continue;
+          continue; // the refusal may come from a stale view: decide again on the head
         }
         const events = staged.length === 0 ? decision.events : [...staged, ...decision.events];
         if (events.length === 0) {
@@ -152,9 +153,7 @@ export class ExperimentProjections {
         try {
           appended = await this.store.append(id, live.version, events);
         } catch (error) {
-          // Staged events are in the tree but not in the log: rebuild from snapshot + log.
-          if (staged.length > 0) await this.reset(live);
-          else live.atHead = false;
+          this.invalidate(live, staged.length > 0);
           if (!(error instanceof VersionConflictError) || attempt >= MAX_ATTEMPTS) throw error;
           // Lets the racing appenders finish before deciding again (one hot stream otherwise
           // keeps re-reading behind the same writer).
@@ -163,8 +162,7 @@ export class ExperimentProjections {
         }
         if (appended.duplicate) {
           // Stored before (an earlier, ambiguous commit): nothing was written; read the head next time.
-          if (staged.length > 0) await this.reset(live);
-          else live.atHead = false;
+          this.invalidate(live, staged.length > 0);
         } else {
           appended.events.forEach((event, i) => this.applyLive(live, event, i < staged.length));
           if (this.snapshots && live.version - live.snapshotVersion >= this.snapshotEvery) await this.saveSnapshot(live, this.snapshots);
@@ -225,14 +223,19 @@ export class ExperimentProjections {
     const snapshot = await this.loadSnapshot(id, Number.MAX_SAFE_INTEGER);
     live = this.live.get(id);
     if (live) return live;
-    live = { id, ...fromSnapshot(snapshot), atHead: false, queue: new SerialQueue() };
+    live = { id, ...fromSnapshot(snapshot), atHead: false, dirty: false, queue: new SerialQueue() };
     this.live.set(id, live);
     return live;
   }
 
-  /** Back to the newest snapshot (the projector holds staged events that were not committed); the next command catches up. */
-  private async reset(live: Live): Promise<void> {
-    Object.assign(live, fromSnapshot(await this.loadSnapshot(live.id, Number.MAX_SAFE_INTEGER)), { atHead: false });
+  /**
+   * The next read catches up; with `staged`, the projector holds events that were not (or not
+   * knowingly) committed, so it first goes back to the newest snapshot. Synchronous: nothing
+   * can fail between a failed commit and the mark.
+   */
+  private invalidate(live: Live, staged: boolean): void {
+    live.atHead = false;
+    if (staged) live.dirty = true;
   }
 
   /** Applies a command's leading events to the tree before they are appended (their versions follow the view's). */
@@ -246,6 +249,10 @@ export class ExperimentProjections {
   }
 
   private async catchUp(live: Live): Promise<void> {
+    if (live.dirty) {
+      Object.assign(live, fromSnapshot(await this.loadSnapshot(live.id, Number.MAX_SAFE_INTEGER)));
+      live.dirty = false;
+    }
     for (;;) {
       const page = await this.store.readStream(live.id, { fromVersion: live.version + 1, limit: this.pageSize });
       for (const event of page) this.applyLive(live, event);

@@ -5,6 +5,7 @@ import type { DecidedSample, ExperimentService, StepOutcome } from '../experimen
 import { sameArchitecture } from '../tree/reward.js';
 import type { Lease } from '../experiments/experiment-status.js';
 import { HeldLease } from '../experiments/held-lease.js';
+import { hasCode } from '../kernel/domain-error.js';
 import { totalTrainingSteps } from '../tree/schedule.js';
 import { requireTree } from '../tree/state.js';
 import { checkpointKey, CheckpointStorageError, type CheckpointStore } from '../checkpoints/checkpoint-store.js';
@@ -333,7 +334,8 @@ export class TrainingWorker {
   }
 
   /**
-   * Runs a command against the event database; while the database's disk is full (SQLSTATE
+   * Runs a command against the event database; while the database is unreachable, retries with
+   * a back-off (up to 5 s); while the database's disk is full (SQLSTATE
    * 53100, ENOSPC), says so and retries every `storageRetryMs` (nothing was committed: each
    * command is one transaction). Once it goes through, the outage is recorded as a pause with
    * its reason and an immediate resume: the database could not record it while it lasted.
@@ -342,7 +344,7 @@ export class TrainingWorker {
   private async untilDatabaseAccepts<T>(experimentId: string, lease: Lease, what: string, step: number, command: () => Promise<T>): Promise<T> {
     let since: string | null = null;
     let first = '';
-    for (;;) {
+    for (let unavailable = 0; ; ) {
       try {
         const result = await command();
         if (since !== null) {
@@ -352,6 +354,17 @@ export class TrainingWorker {
         }
         return result;
       } catch (error) {
+        if (hasCode(error, 'DatabaseUnavailable')) {
+          // Unreachable (possibly mid-commit: the retry is idempotent per step): wait and try
+          // again, never past this step, so training stays within the in-flight step of the log.
+          this.options.log?.('database unavailable', { what, step, message: (error as Error).message });
+          try {
+            await sleep(Math.min(5_000, 100 * 2 ** unavailable++), undefined, { signal: this.options.signal });
+          } catch {
+            throw new StoppedWhileWaiting(`stopped while the database was unavailable (${what} of step ${step})`);
+          }
+          continue;
+        }
         if (!isDiskFull(error)) throw error;
         if (since === null) {
           since = new Date().toISOString();
