@@ -21,7 +21,7 @@ import type { AppConfig } from '../src/config.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
 import { testBackends } from '../test/support/databases.js';
 import { percentile, printTable, timed, writeJson } from './support.js';
-import { buildSyntheticTree } from './synthetic-tree.js';
+import { buildSyntheticTree } from '../test/support/synthetic-tree.js';
 
 const STEPS = Number(process.env.BENCH_API_STEPS ?? 6000);
 const CLIENTS = 50;
