@@ -60,7 +60,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return;
     }
     if (body.statusCode === 401) response.setHeader('WWW-Authenticate', 'Bearer');
-    if (error instanceof PositionNotReachedError) response.setHeader('Retry-After', '1');
+    // A position not reached yet, or a dependency down (the database restarting): retry soon.
+    if (error instanceof PositionNotReachedError || body.statusCode === 503) response.setHeader('Retry-After', '1');
     response.statusCode = body.statusCode;
     response.setHeader('Content-Type', 'application/json; charset=utf-8');
     response.end(JSON.stringify(body));
