@@ -2,3 +2,6 @@
 import { z } from 'zod';
 
 export const reasonSchema = z.object({ reason: z.string().max(1000).optional() }).strict();
+
+/** Pool claim order: higher first, then oldest first. */
+export const prioritySchema = z.object({ priority: z.number().int().min(-1_000_000).max(1_000_000), reason: z.string().max(1000).optional() }).strict();
