@@ -3,7 +3,7 @@
  * of BENCH_RESUME_EVENTS events (default 1,000,000) on Postgres (a scratch database): open the
  * database, load the projections (the newest snapshot + the events after it), acquire the lease
  * and ask for the next step. The history is synthetic tree-building steps
- * (bench/synthetic-tree.ts, NAS-Bench-Macro space) written in big batches; the snapshot is the
+ * (test/support/synthetic-tree.ts, NAS-Bench-Macro space) written in big batches; the snapshot is the
  * state BENCH_RESUME_TAIL events (default 19,998, just under the 20,000-event snapshot interval:
  * the longest tail a resume meets) before the head. Anchor in the same run: a raw read of the
  * tail's rows (`SELECT data`, no decoding). Prints a table, writes bench/results/resume.json.
@@ -12,7 +12,7 @@ import { PostgresDatabase } from '../src/database/postgres-database.js';
 import { createRuntime } from '../src/runtime.js';
 import { serialize } from '../src/tree/snapshot.js';
 import { testBackends } from '../test/support/databases.js';
-import { buildSyntheticTree } from './synthetic-tree.js';
+import { buildSyntheticTree } from '../test/support/synthetic-tree.js';
 import { printTable, timed, writeJson } from './support.js';
 
 const events = Number(process.env.BENCH_RESUME_EVENTS ?? 1_000_000);
