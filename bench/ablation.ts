@@ -41,6 +41,8 @@ function textOption(name: string): string | undefined {
 }
 
 const SEEDS = option('seeds', 3);
+/** first seed trained (another process may train the others) */
+const FIRST_SEED = option('from-seed', 0);
 const STEPS = option('steps', 300);
 const BN_RECALIBRATION_BATCHES = option('bn-batches', 10);
 const TOP_K = [3, 5, 10];
@@ -106,7 +108,7 @@ async function trainSupernets(keys: readonly string[], settings: TableSettings):
     cliProgress.Presets.shades_classic,
   );
   try {
-    for (let seed = 0; seed < SEEDS; seed++) {
+    for (let seed = FIRST_SEED; seed < SEEDS; seed++) {
       for (const policy of ablationPolicies) {
         const file = resultFile(policy, seed);
         if (existsSync(file) || (ONLY !== undefined && policy !== ONLY)) continue;
