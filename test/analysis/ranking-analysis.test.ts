@@ -10,64 +10,12 @@ import { evolveStatus, initialStatus } from '../../src/experiments/experiment-st
 import { createMemoryRuntime } from '../../src/runtime.js';
 import { testBackends } from '../support/databases.js';
 import { type ApiHarness, auth, startApi } from '../api/support.js';
+import { HAND_MADE_RHO as EXPECTED_RHO, HAND_MADE_TAU as EXPECTED_TAU, handMadeAnalysis, handMadeSupernet, handMadeSupernetTop1, handMadeTable, tinyRequest, trainedTiny } from '../support/ranking-fixture.js';
 
-/** A tiny space: 3 layers of 2 ops, 8 architectures, keys of 3 digits. */
-const tinySpace = {
-  name: 'tiny',
-  input: { size: 8, channels: 1 },
-  stem: { channels: 4, kernel: 3, stride: 1 },
-  layers: Array.from({ length: 3 }, () => ({ channels: 4, stride: 1, ops: [{ type: 'identity' }, { type: 'mbconv', kernel: 3, expansion: 1, se: false }] })),
-  head: { channels: 8, classes: 10 },
-};
-
-const tinyRequest = {
-  name: 'ranking-spec',
-  searchSpace: tinySpace,
-  schedule: { stepsPerEpoch: 10, warmupSteps: 4, treeBuildingSteps: 4, mctSteps: 4 },
-  dataset: { kind: 'synthetic' },
-  seed: 5,
-};
-
-/**
- * The hand-made table: stand-alone accuracies with one tie, and what the supernet says of the
- * same five architectures. Pairs (i < j) by hand: (0,1) and (2,3) discordant, (1,2) tied in
- * the stand-alone column, the other 7 concordant: tau-b = (7 - 2) / sqrt((10 - 1) * 10).
- * (tau-a, without the tie correction, would be 0.5.) Spearman: average ranks 1, 2.5, 2.5, 4, 5
- * against 2, 1, 4, 3, 5: rho = 6.5 / sqrt(9.5 * 10).
- */
-const table = {
-  name: 'hand-made',
-  sha256: null,
-  rows: [
-    { key: '000', top1: 81 },
-    { key: '001', top1: 82 },
-    { key: '010', top1: 82 },
-    { key: '011', top1: 84 },
-    { key: '111', top1: 85 },
-  ],
-};
-const supernetTop1: Record<string, number> = { '000': 52, '001': 51, '010': 54, '011': 53, '111': 55 };
-const EXPECTED_TAU = 5 / Math.sqrt(90);
-const EXPECTED_RHO = 6.5 / Math.sqrt(95);
-
-/** The supernet of the hand-made table (a full validation answers its accuracy). */
-const handMadeSupernet: CandidateEvaluator = {
-  validationBatchLoss: () => 1,
-  fullValidation: (architecture) => ({ top1: supernetTop1[architecture.join('')]!, top5: null, loss: 1 }),
-};
-
+const table = handMadeTable;
+const supernetTop1 = handMadeSupernetTop1;
+const options = handMadeAnalysis;
 const close = (actual: number | null, expected: number, what: string) => assert.ok(actual !== null && Math.abs(actual - expected) < 1e-12, `${what}: ${actual} != ${expected}`);
-
-/** A tiny experiment trained to the end through ask/tell. */
-async function trainedTiny(service: ExperimentService, id: string): Promise<void> {
-  await service.create(tinyRequest, { id });
-  const lease = await service.acquireLease(id, 'w1', 600_000);
-  for (let s = await service.ask(id, lease.leaseId); s; s = await service.ask(id, lease.leaseId)) {
-    await service.tell(id, lease.leaseId, s.step, 2 - s.architecture.reduce((a, b) => a + b, 0) * 0.1);
-  }
-}
-
-const options = { analysisId: 'hand-made', table, evaluator: handMadeSupernet, evaluation: { bnRecalibrationBatches: 0, validationImages: 100 }, topK: [1, 2, 3] };
 
 describe('ranking analysis recorded on an experiment (tiny space, in memory)', () => {
   it('given a trained tiny experiment and a hand-made table, when the ranking is analysed, then RankingAnalysisRecorded holds the pairs and the exact tau-b, rho and top-k', async () => {
