@@ -36,6 +36,7 @@ import { jackknifeStandardError, kendallNullStandardError, kendallTau } from '..
 import { meanAndStd } from '../src/analysis/ranking.js';
 import { openDatabase } from '../src/database/open-database.js';
 import { presetRequest } from '../src/experiments/presets.js';
+import type { ExperimentService } from '../src/experiments/experiment-service.js';
 import type { StandaloneTable } from '../src/experiments/ranking-runner.js';
 import { createRuntime } from '../src/runtime.js';
 import { rankCandidates } from '../src/search/outcome.js';
@@ -76,7 +77,6 @@ const TABLE_SETTINGS = resolve('bench/data/standalone-demo.settings.json');
 const WORK = resolve('.ablation');
 const ONLY = textOption('only');
 const DATABASE_DIR = join(WORK, textOption('db') ?? 'db');
-const RUNS = join(WORK, 'results');
 const STANDALONE_CHOSEN = join(WORK, 'standalone-chosen');
 const RESULTS = resolve('bench/results/ablation');
 
@@ -93,7 +93,7 @@ interface RunResult {
   readonly report: StoredRankingReport;
   /** the curve search's full evaluations in order (default schedule only) */
   readonly search: { readonly candidate: number; readonly key: string; readonly top1: number }[] | null;
-  readonly seconds: { readonly training: number; readonly ranking: number; readonly search: number };
+  readonly searchCompleted: boolean;
 }
 
 const bar = new cliProgress.SingleBar(
@@ -124,23 +124,44 @@ function readTable(): StandaloneTable {
 }
 
 const experimentIdOf = (policy: AblationPolicy, seed: number) => `ablation-${policy.replace('+', '-')}-s${seed}-${STEPS}`;
-const resultFile = (policy: AblationPolicy, seed: number) => join(RUNS, `${experimentIdOf(policy, seed)}.json`);
 
 function writeAtomically(file: string, value: unknown): void {
   writeFileSync(`${file}.tmp`, `${JSON.stringify(value, null, 1)}\n`);
   renameSync(`${file}.tmp`, file);
 }
 
+/** What the experiment's events say about one supernet; null until its ranking analysis is recorded. */
+async function resultOf(service: ExperimentService, id: string, table: StandaloneTable): Promise<RunResult | null> {
+  const match = /^ablation-(uniform|mct|uniform-mct)-s(\d+)-(\d+)$/.exec(id);
+  if (!match) return null;
+  const view = await service.projections.current(id);
+  const analysis = view.status.rankingAnalyses.find((a) => a.analysisId === table.name);
+  if (!analysis) return null;
+  const search = view.status.searchSummaries.find((s) => s.searchId === CURVE_SEARCH_ID);
+  const space = service.space(view);
+  return {
+    policy: match[1]!.replace('uniform-mct', 'uniform+mct') as AblationPolicy,
+    seed: Number(match[2]),
+    steps: Number(match[3]),
+    experimentId: id,
+    analysisPosition: analysis.position,
+    pairs: analysis.pairs,
+    report: analysis.report,
+    search: search ? search.evaluations.map((c) => ({ candidate: c.candidate, key: space.encode(c.architecture), top1: c.top1 })) : null,
+    searchCompleted: search?.result !== null && search !== undefined,
+  };
+}
+
 async function runSupernets(table: StandaloneTable, settings: TableSettings, signal: AbortSignal): Promise<boolean> {
-  const space = SearchSpace.fromDefinition(settings.experiment.searchSpace);
   const { database } = await openDatabase({ databaseUrl: null, dataDir: DATABASE_DIR });
   const { service } = createRuntime(database);
-  mkdirSync(RUNS, { recursive: true });
   try {
     for (let seed = FIRST_SEED; seed < SEEDS; seed++) {
       for (const policy of ablationPolicies) {
-        const file = resultFile(policy, seed);
-        if (existsSync(file) || (ONLY !== undefined && policy !== ONLY)) continue;
+        if (ONLY !== undefined && policy !== ONLY) continue;
+        const id = experimentIdOf(policy, seed);
+        const done = await resultOf(service, id, table).catch(() => null);
+        if (done && (policy !== 'uniform+mct' || done.searchCompleted)) continue;
         const run = `${policy} seed ${seed}`;
         const request = ablationRequest(presetRequest('demo'), {
           policy,
@@ -151,7 +172,7 @@ async function runSupernets(table: StandaloneTable, settings: TableSettings, sig
           bnRecalibrationBatches: BN_RECALIBRATION_BATCHES,
         });
         const result = await supernetRanking(service, request, table, {
-          experimentId: experimentIdOf(policy, seed),
+          experimentId: id,
           workerId: `${hostname()}:${WORK}`,
           checkpoints: new LocalDirectoryCheckpointStore(join(WORK, 'checkpoints')),
           // one process per database: no other worker waits for this lease, and on a crowded
@@ -161,24 +182,12 @@ async function runSupernets(table: StandaloneTable, settings: TableSettings, sig
           search: policy === 'uniform+mct' ? { searchId: CURVE_SEARCH_ID, candidates: CURVE_CANDIDATES } : undefined,
           signal,
           onProgress: (p) => progress(run, 'training steps', p.step + 1, p.totalSteps),
-          onEvaluated: (done, total) => progress(run, 'table architectures on the supernet', done, total),
-          onCandidate: (done, total) => progress(run, 'search candidates', done, total),
+          onEvaluated: (n, total) => progress(run, 'table architectures on the supernet', n, total),
+          onCandidate: (n, total) => progress(run, 'search candidates', n, total),
         });
         endProgress();
         if (result === null) return false;
-        const out: RunResult = {
-          policy,
-          seed,
-          steps: STEPS,
-          experimentId: result.experimentId,
-          analysisPosition: result.analysis.position,
-          pairs: result.analysis.pairs,
-          report: result.analysis.report,
-          search: result.search?.evaluated.map((c) => ({ candidate: c.candidate, key: space.encode(c.architecture), top1: c.top1 })) ?? null,
-          seconds: result.seconds,
-        };
-        writeAtomically(file, out);
-        console.log(`${run}: trained ${result.seconds.training.toFixed(0)} s, ranking ${result.seconds.ranking.toFixed(0)} s, search ${result.seconds.search.toFixed(0)} s; tau ${out.report.kendallTau?.toFixed(3)}`);
+        console.log(`${run}: trained ${result.seconds.training.toFixed(0)} s, ranking ${result.seconds.ranking.toFixed(0)} s, search ${result.seconds.search.toFixed(0)} s; tau ${result.analysis.report.kendallTau?.toFixed(3)}`);
       }
     }
     return true;
@@ -188,13 +197,27 @@ async function runSupernets(table: StandaloneTable, settings: TableSettings, sig
   }
 }
 
-function readRuns(): RunResult[] {
-  if (!existsSync(RUNS)) return [];
-  return readdirSync(RUNS)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(join(RUNS, f), 'utf8')) as RunResult)
-    .filter((r) => r.steps === STEPS && r.seed < SEEDS)
-    .sort((a, b) => a.seed - b.seed || ablationPolicies.indexOf(a.policy) - ablationPolicies.indexOf(b.policy));
+/**
+ * Every supernet of this budget recorded in the bench's databases (`.ablation/db*`: one, or one
+ * per process with --db), read from its events. An unfinished curve search counts with the
+ * candidates it has evaluated: its first k are a budget-k search's.
+ */
+async function readRuns(table: StandaloneTable): Promise<RunResult[]> {
+  const runs: RunResult[] = [];
+  const dirs = existsSync(WORK) ? readdirSync(WORK).filter((d) => d.startsWith('db')) : [];
+  for (const dir of dirs) {
+    const { database } = await openDatabase({ databaseUrl: null, dataDir: join(WORK, dir) });
+    try {
+      const { service } = createRuntime(database);
+      for (const entry of await service.list()) {
+        const run = await resultOf(service, entry.id, table);
+        if (run && run.steps === STEPS && run.seed < SEEDS) runs.push(run);
+      }
+    } finally {
+      await database.close();
+    }
+  }
+  return runs.sort((a, b) => a.seed - b.seed || ablationPolicies.indexOf(a.policy) - ablationPolicies.indexOf(b.policy));
 }
 
 /** The choice of a search with budget K: the best of its first K candidates (rankCandidates' order). */
@@ -281,7 +304,7 @@ function resolution(runs: readonly RunResult[], a: AblationPolicy, b: AblationPo
 }
 
 async function analyse(table: StandaloneTable, settings: TableSettings, trainChoices: boolean, signal: AbortSignal): Promise<void> {
-  const runs = readRuns();
+  const runs = await readRuns(table);
   if (runs.length === 0) {
     console.log('no finished supernet yet');
     return;
@@ -345,7 +368,7 @@ async function analyse(table: StandaloneTable, settings: TableSettings, trainCho
       chosenStandalone: meanAndStd(values(choices.map((c) => standalone.get(c.choice!.key) ?? null))),
     };
   });
-  console.log(`\nSearch-number curve (uniform+mct): a real hierarchical search of ${CURVE_CANDIDATES} candidates per seed; at K its choice is the best of its first K (supernet top-1); stand-alone top-1 of the choice from the table's recipe`);
+  console.log(`\nSearch-number curve (uniform+mct): a real hierarchical search of ${CURVE_CANDIDATES} candidates per seed (evaluated: ${curveRuns.map((r) => `seed ${r.seed} ${r.search!.length}${r.searchCompleted ? '' : ' (stopped)'}`).join(', ')}); at K its choice is the best of its first K (supernet top-1); stand-alone top-1 of the choice from the table's recipe`);
   printTable(
     curve.map((c) => ({
       K: c.k,
@@ -378,7 +401,12 @@ async function analyse(table: StandaloneTable, settings: TableSettings, trainCho
     bnRecalibrationBatches: BN_RECALIBRATION_BATCHES,
     summary,
     resolution: resolutions,
-    searchNumberCurve: { searchId: CURVE_SEARCH_ID, candidates: CURVE_CANDIDATES, points: curve },
+    searchNumberCurve: {
+      searchId: CURVE_SEARCH_ID,
+      candidates: CURVE_CANDIDATES,
+      searches: curveRuns.map((r) => ({ seed: r.seed, experimentId: r.experimentId, evaluated: r.search!.length, completed: r.searchCompleted })),
+      points: curve,
+    },
     runs,
   });
   console.log(`\nwrote ${RESULTS}.json and ${RESULTS}.svg`);
