@@ -8,13 +8,14 @@ import { timed } from './support.js';
 const APPEND_BATCH = 1500;
 
 /**
- * An experiment whose tree is built from `steps` synthetic tree-building steps on the ImageNet
- * space (~18 new nodes per step: 6000 steps give ~110k nodes), appended in big batches.
+ * An experiment whose tree is built from `steps` synthetic tree-building steps (3 events each),
+ * appended in big batches. On the ImageNet space (the default) ~18 new nodes per step: 6000
+ * steps give ~110k nodes; on NAS-Bench-Macro the tree stops growing at 9,841 nodes.
  */
-export async function buildSyntheticTree(runtime: Runtime, steps: number): Promise<{ id: string; seconds: number }> {
+export async function buildSyntheticTree(runtime: Runtime, steps: number, preset: 'imagenet' | 'nas-bench-macro' = 'imagenet'): Promise<{ id: string; seconds: number }> {
   const { id } = await runtime.service.create({
-    name: `synthetic ImageNet tree, ${steps} steps`,
-    searchSpace: { preset: 'imagenet' },
+    name: `synthetic ${preset} tree, ${steps} steps`,
+    searchSpace: { preset },
     schedule: { stepsPerEpoch: 1000, warmupSteps: 0, treeBuildingSteps: steps, mctSteps: 0 },
     dataset: { kind: 'synthetic' },
     seed: 1,

@@ -24,6 +24,8 @@ const environmentSchema = z.object({
   MCTNAS_PROTECT_READS: z.stringbool().default(false),
   /** largest accepted JSON request body, in bytes */
   MCTNAS_API_BODY_LIMIT: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** an SSE comment line is sent on every live stream this often, so proxies keep idle streams open */
+  MCTNAS_SSE_KEEPALIVE_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   /** checkpoint retention: keep the newest N (`all`: every one) */
   MCTNAS_CHECKPOINT_KEEP_LAST: z
     .union([z.literal('all').transform(() => null), z.coerce.number().int().min(1)])
@@ -42,6 +44,8 @@ export interface AppConfig {
   readonly apiToken: string | null;
   readonly protectReads: boolean;
   readonly bodyLimitBytes: number;
+  /** interval of the SSE keep-alive comment (default 15 s) */
+  readonly sseKeepAliveMs?: number;
   /** retention of the checkpoints this installation's trainers write (per run: `train --keep-last/--keep-every`) */
   readonly checkpointRetention?: RetentionPolicy;
 }
@@ -65,6 +69,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     apiToken: e.MCTNAS_API_TOKEN ?? null,
     protectReads: e.MCTNAS_PROTECT_READS,
     bodyLimitBytes: e.MCTNAS_API_BODY_LIMIT,
+    sseKeepAliveMs: e.MCTNAS_SSE_KEEPALIVE_MS,
     checkpointRetention: { keepLast: e.MCTNAS_CHECKPOINT_KEEP_LAST, keepEvery: e.MCTNAS_CHECKPOINT_KEEP_EVERY ?? null },
   };
 }

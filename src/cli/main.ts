@@ -73,7 +73,7 @@ program
   .option('--exit-when-idle', 'exit once nothing is runnable or leased elsewhere (default: wait for new experiments)')
   .option('--checkpoint-every <n>', 'steps between checkpoints (supernet experiments)', integer(1), 50)
   .action(async (flags: { workerId?: string; leaseTtlMs: number; pollMs: number; exitWhenIdle?: boolean; checkpointEvery: number }) => {
-    const running = await startService(config, { http: false });
+    const running = await startService(config, { http: false, waitForDatabase: true });
     try {
       const ran = await workerCommand(running.runtime.service, config, { ...flags, exitWhenIdle: flags.exitWhenIdle === true });
       console.log(`worker done: ran ${ran.length} experiment(s)`);

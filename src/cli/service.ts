@@ -66,9 +66,9 @@ function stopSignal(logger: Logger, onStop: () => void): { signal: AbortSignal; 
  * Opens (and migrates) the configured database and, unless `http` is false, serves the HTTP
  * API over the same runtime, so a job running in this process is queryable while it runs.
  */
-export async function startService(config: AppConfig, options: { http?: boolean } = {}): Promise<RunningService> {
+export async function startService(config: AppConfig, options: { http?: boolean; waitForDatabase?: boolean } = {}): Promise<RunningService> {
   const logger = createLogger(config.logLevel);
-  const { database, migrations } = await openDatabase(config);
+  const { database, migrations } = await openDatabase({ ...config, postgres: options.waitForDatabase ? { waitForServer: true, onOutage: reportOutage } : undefined });
   logger.info({ database: database.kind, location: database.location, migrations }, 'database ready');
   const runtime = createRuntime(database);
   if (options.http === false) {
@@ -119,6 +119,12 @@ export async function startService(config: AppConfig, options: { http?: boolean 
       stop.dispose();
     }),
   };
+}
+
+/** A worker waiting out a database outage says so (once when it starts, once when it ends). */
+function reportOutage(event: { state: 'down'; error: string } | { state: 'up'; downForMs: number }): void {
+  if (event.state === 'down') console.error(`database unavailable (${event.error}): waiting for it, retrying with backoff`);
+  else console.error(`database available again after ${(event.downForMs / 1000).toFixed(1)} s: continuing`);
 }
 
 function once(work: () => Promise<void>): () => Promise<void> {

@@ -4,6 +4,8 @@
  * runners because PGlite has a single session: every transaction must be serialized, which
  * the PGlite adapter does with one queue.
  */
+import { DomainError } from '../kernel/domain-error.js';
+
 export type Row = Record<string, unknown>;
 
 export interface SqlExecutor {
@@ -52,4 +54,35 @@ export function toXid(value: unknown, what: string): string {
 export function sqlState(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * The database cannot be reached right now (stopped, restarting, network down): 503, retry
+ * later. Raised by the Postgres adapter in place of the driver's connection errors, so the API
+ * answers 503 instead of 500 and workers know to wait instead of giving up.
+ */
+export class DatabaseUnavailableError extends DomainError {
+  constructor(cause: unknown) {
+    super('unavailable', 'DatabaseUnavailable', `the database is unavailable, retry later (${(cause as Error)?.message ?? String(cause)})`, undefined, { cause });
+  }
+}
+
+/**
+ * SQLSTATEs and driver/socket codes meaning "the server is not there" rather than "the
+ * statement is wrong": class 08 (connection exception), 57P01-57P03 (terminated by an
+ * administrator or a shutdown, cannot connect now: starting up or shutting down).
+ */
+const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ENOENT', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** What `pg` says when the socket closes under a query, or a connection attempt times out. */
+const UNAVAILABLE_MESSAGES = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Connection terminated unexpectedly)/;
+
+/** Whether `error` (or its cause) means the database could not be reached. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof DatabaseUnavailableError) return true;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+    if (UNAVAILABLE_MESSAGES.test(String((e as { message?: unknown }).message ?? ''))) return true;
+  }
+  return false;
 }

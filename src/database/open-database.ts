@@ -3,19 +3,21 @@ import { join, resolve } from 'node:path';
 import type { Database } from './database.js';
 import { migrate } from './data-source.js';
 import { PgliteDatabase } from './pglite-database.js';
-import { PostgresDatabase } from './postgres-database.js';
+import { PostgresDatabase, type PostgresOptions } from './postgres-database.js';
 
 export interface DatabaseSettings {
   /** Postgres URL; when absent the embedded PGlite database in `dataDir` is used. */
   readonly databaseUrl?: string | null;
   readonly dataDir: string;
+  /** Postgres only: how outages are met (workers wait them out; the API answers 503) */
+  readonly postgres?: PostgresOptions;
 }
 
 /** Opens the configured database and applies pending migrations. */
 export async function openDatabase(settings: DatabaseSettings): Promise<{ database: Database; migrations: string[] }> {
   if (!settings.databaseUrl) mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   const database = settings.databaseUrl
-    ? new PostgresDatabase(settings.databaseUrl)
+    ? new PostgresDatabase(settings.databaseUrl, settings.postgres)
     : await PgliteDatabase.open(resolve(settings.dataDir, 'pglite'));
   if (!settings.databaseUrl) makePrivate(settings.dataDir);
   try {

@@ -9,7 +9,14 @@ export const EVENTS_CHANNEL = 'mctnas_events';
 
 export type { AppendResult, EventFilter, NewEvent, StreamRange, SubscribeOptions } from './stream-store.js';
 
-const SELECT_COLUMNS = `position, stream_id, stream_version, type, schema_version, data, metadata, idempotency_key, transaction_id::text AS transaction_id, created_at`;
+/**
+ * The selected `transaction_id` is its text form under the column's own name, so an ORDER BY
+ * must name the table's column (`events.transaction_id`): a bare `transaction_id` sorts the
+ * output column, i.e. as text ('1000' before '999'), which both misorders the gap-safe read
+ * once xids gain a digit and defeats the (transaction_id, position) index (every page sorted
+ * every later row).
+ */
+export const SELECT_COLUMNS = `position, stream_id, stream_version, type, schema_version, data, metadata, idempotency_key, transaction_id::text AS transaction_id, created_at`;
 
 /**
  * Append-only event store over Postgres or PGlite.
@@ -100,7 +107,7 @@ export class EventStore extends StreamStore implements EventFeed {
           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
           AND ($3::text IS NULL OR stream_id = $3)
           AND ($4::jsonb IS NULL OR $4::jsonb ? type)
-        ORDER BY transaction_id, position
+        ORDER BY events.transaction_id, events.position
         LIMIT $5`;
     const params = [after.transactionId, after.position, filter.streamId ?? null, filter.types ? JSON.stringify(filter.types) : null, limit];
     let rows;
@@ -126,7 +133,7 @@ export class EventStore extends StreamStore implements EventFeed {
     const rows = await executor.query(
       `SELECT transaction_id::text AS transaction_id, position FROM events
         WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY transaction_id DESC, position DESC LIMIT 1`,
+        ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1`,
     );
     return rows.length === 0 ? START : checkpointOf(toCheckpointRow(rows[0]!));
   }

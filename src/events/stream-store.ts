@@ -11,6 +11,7 @@ import type { ExpectedVersion } from './errors.js';
 import type { EventMetadata, EventType } from './catalog.js';
 import { type Checkpoint, checkpointOf, START, type StoredEvent } from './stored-event.js';
 import { WakeSignal } from './wake-signal.js';
+import { hasCode } from '../kernel/domain-error.js';
 
 export interface NewEvent {
   readonly type: string;
@@ -88,6 +89,8 @@ export abstract class EventFeed {
 /**
  * `EventFeed.subscribe` for every adapter: catch-up then live, the append notification as the
  * wake-up and the gap-safe read as the truth (a lost wake-up costs at most `pollIntervalMs`).
+ * A database outage pauses it (DatabaseUnavailable reads are retried with backoff from the same
+ * checkpoint); any other error ends it.
  */
 export function subscribeFeed<T = StoredEvent>(feed: EventFeed, from: Checkpoint = START, options: SubscribeOptions<T> = {}): Observable<T> {
   const batchSize = options.batchSize ?? 500;
@@ -96,13 +99,27 @@ export function subscribeFeed<T = StoredEvent>(feed: EventFeed, from: Checkpoint
     const wake = new WakeSignal();
     let closed = false;
     let unlisten: (() => Promise<void>) | null = null;
+    // While the database is unavailable, the subscription waits (backoff) and reads again from
+    // where it was: it neither fails nor skips. The `handle` callback is never retried.
+    const untilAvailable = async <R>(read: () => Promise<R>): Promise<R> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await read();
+        } catch (error) {
+          if (closed || !hasCode(error, 'DatabaseUnavailable')) throw error;
+          await wake.wait(Math.min(5_000, 250 * 2 ** Math.min(attempt, 10)));
+          wake.reset();
+        }
+      }
+    };
     const run = async () => {
-      unlisten = await feed.onAppend(() => wake.fire());
+      unlisten = await untilAvailable(() => feed.onAppend(() => wake.fire()));
       if (closed) return;
       let checkpoint = from;
       while (!closed) {
         wake.reset();
-        const page = await feed.readAll(checkpoint, batchSize, options.filter);
+        const page = await untilAvailable(() => feed.readAll(checkpoint, batchSize, options.filter));
+        if (closed) return;
         for (const event of page) {
           if (closed) return;
           const result = options.handle ? await options.handle(event) : (event as unknown as T);

@@ -7,6 +7,13 @@ export class LeaseConflictError extends DomainError {
   }
 }
 
+/** A lease id the experiment never issued (a released or expired one is not this: releasing it again is a no-op). */
+export class LeaseNotFoundError extends DomainError {
+  constructor(experimentId: string, leaseId: string) {
+    super('not-found', 'LeaseNotFoundError', `experiment '${experimentId}' never issued lease '${leaseId}'`, 'leaseId');
+  }
+}
+
 /** The command does not fit the experiment's lifecycle (paused, completed, failed...). */
 export class ExperimentStateError extends DomainError {
   constructor(message: string) {

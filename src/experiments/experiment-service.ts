@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { randomUUID } from 'node:crypto';
 import type { DomainEvent, EventData, EventMetadata } from '../events/catalog.js';
 import { IdempotencyConflictError, VersionConflictError } from '../events/errors.js';
@@ -9,11 +10,11 @@ import { compactSample, phaseChangeAt, sampleArchitecture } from '../tree/sampli
 import { totalTrainingSteps } from '../tree/schedule.js';
 import { requireTree } from '../tree/state.js';
 import { decideRankingAnalysis, type RankingAnalysisInput } from '../analysis/ranking-analysis.js';
-import { ExperimentStateError, LeaseConflictError, StepOrderError } from './errors.js';
+import { ExperimentStateError, LeaseConflictError, LeaseNotFoundError, StepOrderError } from './errors.js';
 import type { EventFeed, StreamStore } from '../events/stream-store.js';
 import type { ExperimentProjections, ExperimentView } from './experiment-projections.js';
 import { toExperimentCreated } from './experiment-request.js';
-import type { ExperimentEntry, ExperimentIndex } from './ports.js';
+import type { ExperimentEntry, ExperimentIndex, ExperimentPage } from './ports.js';
 import { activeLease, type Lease } from './experiment-status.js';
 
 export interface Clock {
@@ -49,7 +50,15 @@ export interface StepReward {
   readonly position: number;
 }
 
-const MAX_ATTEMPTS = 5;
+/**
+ * A command that lost the race for the stream version decides again on the new view. Commands
+ * are idempotent for whoever may issue them (a lease holder's heartbeat or re-acquisition, a
+ * retried tell), so losing a race must never surface as a 409: contention on one stream is
+ * resolved by retrying with a short random back-off, up to this many attempts.
+ */
+const MAX_ATTEMPTS = 100;
+const SPACE_CACHE_ENTRIES = 64;
+const BACKOFF_MS = 5;
 
 /**
  * The experiment's command side: each command reads the projections, decides with the pure
@@ -58,7 +67,8 @@ const MAX_ATTEMPTS = 5;
  * after an ambiguous commit never records a step twice.
  */
 export class ExperimentService<S extends StreamStore = StreamStore & EventFeed> {
-  private readonly spaces = new Map<string, SearchSpace>();
+  /** search spaces of the experiments commanded lately (bounded: one process may serve any number of experiments) */
+  private readonly spaces = new LRUCache<string, SearchSpace>({ max: SPACE_CACHE_ENTRIES });
 
   constructor(
     readonly store: S,
@@ -68,10 +78,10 @@ export class ExperimentService<S extends StreamStore = StreamStore & EventFeed> 
     private readonly index: ExperimentIndex | null = null,
   ) {}
 
-  /** Every experiment, oldest first (through the ExperimentIndex port). */
-  list(): Promise<ExperimentEntry[]> {
+  /** Every experiment, oldest first, or a page of them (through the ExperimentIndex port). */
+  list(page?: ExperimentPage): Promise<ExperimentEntry[]> {
     if (!this.index) throw new Error('this ExperimentService was built without an ExperimentIndex (use createRuntime or createMemoryRuntime)');
-    return this.index.list();
+    return this.index.list(page);
   }
 
   async create(request: unknown, options: { id?: string; workerId?: string } = {}): Promise<{ id: string; position: number }> {
@@ -127,15 +137,24 @@ export class ExperimentService<S extends StreamStore = StreamStore & EventFeed> 
     });
   }
 
-  releaseLease(id: string, leaseId: string): Promise<{ position: number }> {
-    return this.execute(id, (view) => {
+  /**
+   * Releases a lease. Idempotent: releasing a lease no longer in force (released, expired,
+   * taken over) writes nothing; a lease id this experiment never issued is not found.
+   */
+  async releaseLease(id: string, leaseId: string): Promise<{ position: number }> {
+    const released = await this.execute(id, (view) => {
       const lease = view.status.lease;
-      if (!lease || lease.leaseId !== leaseId) return { events: [], answer: () => ({ position: view.position }) };
+      if (!lease || lease.leaseId !== leaseId) return { events: [], answer: () => ({ position: view.position, current: false }) };
       return {
         events: [{ type: 'WorkerLeaseReleased', data: { workerId: lease.workerId, leaseId }, metadata: { workerId: lease.workerId } }],
-        answer: (a) => ({ position: a!.positions[0]! }),
+        answer: (a) => ({ position: a!.positions[0]!, current: true }),
       };
     });
+    if (!released.current) {
+      const issued = await this.store.readStream(id, { types: ['WorkerLeaseAcquired'] });
+      if (!issued.some((e) => (e.data as EventData<'WorkerLeaseAcquired'>).leaseId === leaseId)) throw new LeaseNotFoundError(id, leaseId);
+    }
+    return { position: released.position };
   }
 
   /**
@@ -190,7 +209,9 @@ export class ExperimentService<S extends StreamStore = StreamStore & EventFeed> 
       const keys = ['reward', 'visits'];
       return {
         events: decision.events.map((e, i) => ({ type: e.type, data: e.data, metadata: meta, idempotencyKey: `step:${step}:${keys[i]}` })),
-        answer: (a) => ({ step, loss, movingAverageLoss: decision.reward.movingAverageLoss, reward: decision.reward.reward, duplicate: false, position: a!.positions[0]! }),
+        // A concurrent identical tell may have committed the same keyed events first: the store
+        // then writes nothing and says so, and this answer is the duplicate.
+        answer: (a) => ({ step, loss, movingAverageLoss: decision.reward.movingAverageLoss, reward: decision.reward.reward, duplicate: a!.duplicate, position: a!.positions[0]! }),
       };
     });
     return typeof result === 'number' ? this.recordedReward(id, result, loss) : result;
@@ -310,6 +331,9 @@ export class ExperimentService<S extends StreamStore = StreamStore & EventFeed> 
         return decision.answer(await this.store.append(id, version, decision.events));
       } catch (error) {
         if (!(error instanceof VersionConflictError) || attempt >= MAX_ATTEMPTS) throw error;
+        // Lets the racing appenders finish before deciding again (one hot stream otherwise
+        // keeps re-reading behind the same writer).
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * BACKOFF_MS * Math.min(attempt, 10)));
       }
     }
   }

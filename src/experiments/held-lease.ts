@@ -1,3 +1,4 @@
+import { hasCode } from '../kernel/domain-error.js';
 import type { Lease } from './experiment-status.js';
 
 /** The lease commands a holder needs (ExperimentService has them). */
@@ -9,11 +10,13 @@ export interface LeaseCommands {
 
 /**
  * An experiment lease held by this process, kept alive by the one heartbeat loop (every third
- * of its TTL, never more often than every 100 ms). A failed
- * heartbeat is remembered, not thrown from the timer: the holder calls `check()` between steps.
+ * of its TTL, never more often than every 100 ms; one at a time). A failed heartbeat is
+ * remembered, not thrown from the timer: the holder calls `check()` between steps. A heartbeat
+ * that fails because the database is unavailable is not a failure: the next one retries.
  */
 export class HeldLease {
   private failure: unknown = null;
+  private beating = false;
   private timer: NodeJS.Timeout | null;
 
   private constructor(
@@ -22,9 +25,18 @@ export class HeldLease {
     readonly lease: Lease,
   ) {
     this.timer = setInterval(() => {
-      this.service.heartbeat(experimentId, lease.leaseId).catch((error: unknown) => {
-        this.failure = error;
-      });
+      if (this.beating) return; // the previous one still waits (a slow or unavailable database)
+      this.beating = true;
+      this.service
+        .heartbeat(experimentId, lease.leaseId)
+        .catch((error: unknown) => {
+          // An outage is not a lost lease: the next beat tries again. If it outlasts the TTL,
+          // the first beat after it says whether the lease is still ours.
+          if (!hasCode(error, 'DatabaseUnavailable')) this.failure = error;
+        })
+        .finally(() => {
+          this.beating = false;
+        });
     }, Math.max(100, Math.floor(lease.ttlMs / 3)));
     this.timer.unref();
   }

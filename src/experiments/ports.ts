@@ -41,9 +41,15 @@ export interface LeaseEvents {
   readonly events: readonly StatusEvent[];
 }
 
+export interface ExperimentPage {
+  /** only experiments whose ExperimentCreated is after this position */
+  readonly after?: number;
+  readonly limit?: number;
+}
+
 export abstract class ExperimentIndex {
-  /** Every experiment, oldest first. */
-  abstract list(): Promise<ExperimentEntry[]>;
+  /** Every experiment, oldest first; a page of them: those created after position `after`, at most `limit`. */
+  abstract list(page?: ExperimentPage): Promise<ExperimentEntry[]>;
   /**
    * For every experiment, the few events that decide its lease (folded by the status
    * projection: `leaseFromEvents` in experiment-status.ts), whatever the number of heartbeats.

@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExperimentService } from '../experiments/experiment-service.js';
 import { activeLease } from '../experiments/experiment-status.js';
 import { LeaseConflictError } from '../experiments/errors.js';
+import { hasCode } from '../kernel/domain-error.js';
 import type { TreeEventData } from '../tree/events.js';
 import { requireTree } from '../tree/state.js';
 
@@ -50,39 +51,70 @@ export interface ClaimResult {
   readonly leasedElsewhere: number;
 }
 
+/**
+ * Takes the lease of experiment `id` if it is runnable and not leased to another worker:
+ * 'claimed', 'leased' (another worker holds it, or won the race) or 'not-runnable'.
+ */
+export async function tryClaim(service: ExperimentService, id: string, workerId: string, leaseTtlMs: number): Promise<{ outcome: 'claimed'; claim: Claim } | { outcome: 'leased' | 'not-runnable' }> {
+  const view = await service.projections.current(id);
+  const lifecycle = view.status.lifecycle;
+  if (lifecycle === 'paused' || lifecycle === 'completed' || lifecycle === 'failed') return { outcome: 'not-runnable' };
+  const lease = activeLease(view.status, new Date());
+  if (lease && lease.workerId !== workerId) return { outcome: 'leased' };
+  const stale = view.status.lease && !lease ? view.status.lease.workerId : null;
+  try {
+    await service.acquireLease(id, workerId, leaseTtlMs);
+  } catch (error) {
+    if (error instanceof LeaseConflictError) return { outcome: 'leased' }; // another worker won the race
+    throw error;
+  }
+  return { outcome: 'claimed', claim: { experimentId: id, experiment: requireTree(view.tree).config.experiment, tookOver: stale } };
+}
+
 /** Takes the lease of the oldest runnable experiment, or reports that none is. */
 export async function claimNext(service: ExperimentService, workerId: string, leaseTtlMs: number): Promise<ClaimResult> {
   let leasedElsewhere = 0;
   for (const { id } of await service.list()) {
-    const view = await service.projections.current(id);
-    const lifecycle = view.status.lifecycle;
-    if (lifecycle === 'paused' || lifecycle === 'completed' || lifecycle === 'failed') continue;
-    const lease = activeLease(view.status, new Date());
-    if (lease && lease.workerId !== workerId) {
-      leasedElsewhere += 1;
-      continue;
-    }
-    const stale = view.status.lease && !lease ? view.status.lease.workerId : null;
-    try {
-      await service.acquireLease(id, workerId, leaseTtlMs);
-    } catch (error) {
-      if (error instanceof LeaseConflictError) {
-        leasedElsewhere += 1; // another worker won the race
-        continue;
-      }
-      throw error;
-    }
-    return { claim: { experimentId: id, experiment: requireTree(view.tree).config.experiment, tookOver: stale }, leasedElsewhere };
+    const result = await tryClaim(service, id, workerId, leaseTtlMs);
+    if (result.outcome === 'claimed') return { claim: result.claim, leasedElsewhere };
+    if (result.outcome === 'leased') leasedElsewhere += 1;
   }
   return { claim: null, leasedElsewhere };
 }
 
-/** The worker loop: claim, run, repeat. Resolves with the experiments it ran. */
+const isOutage = (error: unknown) => hasCode(error, 'DatabaseUnavailable');
+
+/**
+ * The worker loop: claim, run, repeat. Resolves with the experiments it ran.
+ *
+ * A database outage (DatabaseUnavailable: the connection broke under a command) pauses the
+ * worker: it waits with backoff (0.5 s doubling up to 8 s), then takes up the same experiment
+ * again, keeping its lease if it is still in force. Nothing is lost: ask returns the pending
+ * sample, tell and checkpoint records are idempotent, and a supernet resumes from its newest
+ * verified checkpoint.
+ */
 export async function runWorker(service: ExperimentService, runner: ExperimentRunner, options: WorkerOptions): Promise<string[]> {
   const ran: string[] = [];
   const signal = options.signal ?? new AbortController().signal;
+  let interrupted: string | null = null;
+  let outages = 0;
+  const backOff = async (error: unknown) => {
+    const waitMs = Math.min(8_000, 500 * 2 ** Math.min(outages++, 10));
+    options.log?.('database unavailable: pausing', { workerId: options.workerId, waitMs, error: (error as Error).message });
+    await sleep(waitMs, undefined, { signal }).catch(() => undefined);
+  };
   while (!signal.aborted) {
-    const { claim, leasedElsewhere } = await claimNext(service, options.workerId, options.leaseTtlMs);
+    let claimed: ClaimResult;
+    try {
+      const again = interrupted ? await tryClaim(service, interrupted, options.workerId, options.leaseTtlMs) : null;
+      claimed = again?.outcome === 'claimed' ? { claim: again.claim, leasedElsewhere: 0 } : await claimNext(service, options.workerId, options.leaseTtlMs);
+      interrupted = null;
+    } catch (error) {
+      if (!isOutage(error)) throw error;
+      await backOff(error);
+      continue;
+    }
+    const { claim, leasedElsewhere } = claimed;
     if (!claim) {
       if (options.exitWhenIdle && leasedElsewhere === 0) break;
       await sleep(options.pollMs, undefined, { signal }).catch(() => undefined);
@@ -92,9 +124,15 @@ export async function runWorker(service: ExperimentService, runner: ExperimentRu
     try {
       await runner(claim.experimentId, claim.experiment, { workerId: options.workerId, leaseTtlMs: options.leaseTtlMs, signal });
       ran.push(claim.experimentId);
+      outages = 0;
       options.log?.('finished', { experimentId: claim.experimentId });
     } catch (error) {
       if (signal.aborted) break;
+      if (isOutage(error)) {
+        interrupted = claim.experimentId;
+        await backOff(error);
+        continue;
+      }
       // A lost lease (expired while we were stalled) is another worker's experiment now.
       options.log?.('run stopped', { experimentId: claim.experimentId, error: (error as Error).message });
       const lease = (await service.projections.current(claim.experimentId).catch(() => null))?.status.lease;

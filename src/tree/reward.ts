@@ -34,7 +34,7 @@ function rewardOrderError(message: string): DomainError {
 
 export function assertValidLoss(loss: unknown): asserts loss is number {
   if (typeof loss !== 'number' || !Number.isFinite(loss) || loss <= 0) {
-    throw new DomainError('unprocessable', 'InvalidLossError', `loss must be a finite number greater than 0, got ${String(loss)}`);
+    throw new DomainError('unprocessable', 'InvalidLossError', `must be a finite number greater than 0, got ${String(loss)}`, 'loss');
   }
 }
 

@@ -137,6 +137,9 @@ for (const adapter of adapters) {
         ],
       );
       assert.ok(list[0]!.position < list[1]!.position && list[0]!.createdAt instanceof Date);
+      assert.deepEqual(await runtime.index.list({ limit: 1 }), [list[0]], 'a page: the first `limit`');
+      assert.deepEqual(await runtime.index.list({ after: list[0]!.position, limit: 5 }), [list[1]], 'the next page starts after the cursor');
+      assert.deepEqual(await runtime.index.list({ after: list[1]!.position }), []);
       const now = new Date();
       const byId = new Map((await runtime.index.leaseEvents()).map((l) => [l.experimentId, l.events]));
       for (const experiment of [id, other]) {

@@ -4,11 +4,6 @@
  * one consistent history to a client that alternates between them.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { migrate } from '../../src/database/data-source.js';
 import { PostgresDatabase } from '../../src/database/postgres-database.js';
@@ -16,19 +11,11 @@ import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { createOracleExperiment } from '../../src/tabular/oracle-experiment.js';
 import { loadNasBenchMacro } from '../../src/tabular/table.js';
 import { scratchDatabase, sleep } from '../support/databases.js';
-import { nasBenchMacroJson, repoRoot } from '../support/paths.js';
+import { nasBenchMacroJson } from '../support/paths.js';
+import { type CliProcess, http as httpAs, sse, startCli, startServe } from '../support/cli-processes.js';
 
 const TOKEN = 'pool-test-token-0123456789';
-const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
-
-function startCli(args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, LOG_LEVEL: 'silent', MCTNAS_DATA_DIR: mkdtempSync(join(tmpdir(), 'mctnas-pool-')), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
+const http = (url: string, method: string, path: string, body?: unknown) => httpAs(url, method, path, body, TOKEN);
 
 describe('a pool of workers on one Postgres, one of them killed with kill -9', () => {
   let db: { url: string; drop(): Promise<void> };
@@ -93,52 +80,9 @@ describe('a pool of workers on one Postgres, one of them killed with kill -9', (
   });
 });
 
-function http(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(`${url}${path}`, { method, headers: { Authorization: `Bearer ${TOKEN}`, ...(payload ? { 'Content-Type': 'application/json' } : {}) } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : null }));
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-/** Reads SSE messages from `url` until `count` arrived. */
-function sse(url: string, count: number): { messages: Promise<{ id: string; data: any }[]>; close(): void } {
-  const got: { id: string; data: any }[] = [];
-  let close = () => {};
-  const messages = new Promise<{ id: string; data: any }[]>((resolve, reject) => {
-    const req = request(url, { headers: { Accept: 'text/event-stream' } }, (res) => {
-      let buffer = '';
-      res.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString();
-        let cut: number;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const id = /^id: ?(.*)$/m.exec(block)?.[1];
-          const data = /^data: ?(.*)$/m.exec(block)?.[1];
-          if (id && data) got.push({ id, data: JSON.parse(data) });
-          if (got.length >= count) {
-            req.destroy();
-            resolve(got);
-          }
-        }
-      });
-    });
-    req.on('error', (error) => (got.length >= count ? undefined : reject(error)));
-    req.end();
-    close = () => req.destroy();
-  });
-  return { messages, close: () => close() };
-}
-
 describe('two API replicas on one Postgres', () => {
   let db: { url: string; drop(): Promise<void> };
-  const replicas: ReturnType<typeof startCli>[] = [];
+  const replicas: CliProcess[] = [];
   const urls: string[] = [];
 
   before(async () => {
@@ -147,12 +91,9 @@ describe('two API replicas on one Postgres', () => {
     await migrate(database);
     await database.close();
     for (let i = 0; i < 2; i++) {
-      const replica = startCli(['serve'], { DATABASE_URL: db.url, PORT: '0', MCTNAS_API_TOKEN: TOKEN });
+      const replica = await startServe({ DATABASE_URL: db.url, MCTNAS_API_TOKEN: TOKEN });
       replicas.push(replica);
-      for (let t = 0; t < 600 && !/listening on (http:\/\/\S+)/.test(replica.output()); t++) await sleep(100);
-      const url = /listening on (http:\/\/\S+)/.exec(replica.output())?.[1];
-      assert.ok(url, replica.output());
-      urls.push(url);
+      urls.push(replica.url);
     }
   });
   after(async () => {
@@ -177,7 +118,7 @@ describe('two API replicas on one Postgres', () => {
     const id = created.body.id as string;
     // Live on replica b from the start: it must carry every event appended through either replica.
     const expected = 40; // the run appends more (20 samples and 20 rewards alone); compared with the history below
-    const live = sse(`${b}/experiments/${id}/events/stream`, expected);
+    const live = sse(`${b}/experiments/${id}/events/stream`, (got) => got.length >= expected);
     const seenOnB = await http(b, 'GET', `/experiments/${id}?minPosition=${created.body.position}`);
     assert.equal(seenOnB.status, 200, 'a read on the other replica waits for the write it names');
     const lease = await http(b, 'POST', `/experiments/${id}/lease`, { workerId: 'replica-client', ttlMs: 60_000 });
@@ -204,7 +145,7 @@ describe('two API replicas on one Postgres', () => {
     assert.deepEqual(historyA, historyB, 'both replicas serve one history');
     const streamed = await Promise.race([live.messages, sleep(30_000).then(() => null)]);
     live.close();
-    assert.ok(streamed, 'the SSE stream on replica b delivered');
+    assert.ok(streamed && streamed.length >= expected, 'the SSE stream on replica b delivered');
     assert.deepEqual(
       streamed.map((m) => m.id),
       historyA.slice(0, streamed.length).map((e) => e.checkpoint),

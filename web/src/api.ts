@@ -68,6 +68,17 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
 }
 
 /** `?a=1&b=2` from the defined entries. */
+/** Every experiment, oldest first: GET /experiments page after page (`next` until null). */
+export async function listExperiments(): Promise<{ id: string; position: number }[]> {
+  const all: { id: string; position: number }[] = [];
+  for (let after = 0; ; ) {
+    const page = await api<{ experiments: { id: string; position: number }[]; next: number | null }>(`/experiments?limit=1000&after=${after}`);
+    all.push(...page.experiments);
+    if (page.next === null) return all;
+    after = page.next;
+  }
+}
+
 export function query(params: Record<string, string | number | null | undefined>): string {
   const entries = Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== '');
   return entries.length === 0 ? '' : `?${entries.map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&')}`;

@@ -1,6 +1,6 @@
 /** One run: status, time travel, live charts, probabilities, tree, ledger, G, search, ranking, what-if, events. */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, type StreamState } from './api.js';
+import { api, ApiError, listExperiments, type StreamState } from './api.js';
 import { fmt } from './format.js';
 import { LiveFeed } from './live.js';
 import { EventLog, SearchPanel, WhatIfPanel } from './panels.js';
@@ -38,7 +38,7 @@ export function RunPage(props: { id: string; at: number | null }) {
   const base = `/experiments/${encodeURIComponent(id)}`;
 
   useEffect(() => {
-    void api<{ experiments: { id: string; position: number }[] }>('/experiments').then((list) => setCreated(list.experiments.find((e) => e.id === id)?.position ?? 1));
+    void listExperiments().then((list) => setCreated(list.find((e) => e.id === id)?.position ?? 1));
   }, [id]);
 
   useEffect(() => {

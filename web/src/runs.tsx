@@ -1,6 +1,6 @@
 /** The run list (status, progress, rate, ETA, lease, checkpoint, best result) and the creation form. */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError } from './api.js';
+import { api, ApiError, listExperiments } from './api.js';
 import { arch, duration, fmt } from './format.js';
 import type { ExperimentStatus } from './types.js';
 
@@ -16,8 +16,8 @@ export function RunsPage() {
   const rates = useRef(new Map<string, Rate>());
   const load = async () => {
     try {
-      const list = await api<{ experiments: { id: string }[] }>('/experiments');
-      const statuses = await Promise.all(list.experiments.map((e) => api<ExperimentStatus>(`/experiments/${encodeURIComponent(e.id)}`)));
+      const list = await listExperiments();
+      const statuses = await Promise.all(list.map((e) => api<ExperimentStatus>(`/experiments/${encodeURIComponent(e.id)}`)));
       const now = performance.now();
       for (const s of statuses) {
         const previous = rates.current.get(s.id);

@@ -115,7 +115,15 @@ class Client:
         return self.request("POST", "/experiments", dict(config), retry=False)["id"]
 
     def list_experiments(self) -> List[Dict[str, Any]]:
-        return self.request("GET", "/experiments")["experiments"]
+        """Every experiment, oldest first (the API pages them: `after` = the previous page's `next`)."""
+        experiments: List[Dict[str, Any]] = []
+        after = 0
+        while True:
+            page = self.request("GET", "/experiments", query={"limit": 1000, "after": after})
+            experiments.extend(page["experiments"])
+            if page.get("next") is None:
+                return experiments
+            after = page["next"]
 
     def experiment(self, experiment_id: str, *, min_position: Optional[int] = None) -> ExperimentStatus:
         """Status, phase, step, newest checkpoint; with `min_position`, reflects at least that write."""

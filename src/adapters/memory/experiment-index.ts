@@ -1,7 +1,7 @@
 /** The experiment index over the in-memory event store. */
 import type { MemoryEventStore } from '../../events/memory-event-store.js';
 import type { StoredEvent } from '../../events/stored-event.js';
-import { type ExperimentEntry, ExperimentIndex, type LeaseEvents } from '../../experiments/ports.js';
+import { type ExperimentEntry, ExperimentIndex, type ExperimentPage, type LeaseEvents } from '../../experiments/ports.js';
 
 const LEASE_TYPES = new Set<string>(['WorkerLeaseAcquired', 'WorkerHeartbeat', 'WorkerLeaseReleased', 'WorkerLeaseExpired', 'ExperimentCompleted']);
 
@@ -10,8 +10,10 @@ export class MemoryExperimentIndex extends ExperimentIndex {
     super();
   }
 
-  async list(): Promise<ExperimentEntry[]> {
-    return this.created().map((e) => ({ id: e.streamId, name: String((e.data as { name: unknown }).name), position: e.position, createdAt: new Date(e.createdAt) }));
+  async list(page: ExperimentPage = {}): Promise<ExperimentEntry[]> {
+    const after = page.after ?? 0;
+    const created = this.created().filter((e) => e.position > after);
+    return created.slice(0, page.limit ?? created.length).map((e) => ({ id: e.streamId, name: String((e.data as { name: unknown }).name), position: e.position, createdAt: new Date(e.createdAt) }));
   }
 
   async leaseEvents(): Promise<LeaseEvents[]> {

@@ -1,7 +1,7 @@
 /** The experiment index over the events table (Postgres and PGlite). */
 import { type SqlExecutor, toSafeInteger } from '../../database/database.js';
 import type { StatusEvent } from '../../experiments/experiment-status.js';
-import { type ExperimentEntry, ExperimentIndex, type LeaseEvents } from '../../experiments/ports.js';
+import { type ExperimentEntry, ExperimentIndex, type ExperimentPage, type LeaseEvents } from '../../experiments/ports.js';
 
 const LEASE_TYPES = ['WorkerLeaseAcquired', 'WorkerHeartbeat', 'WorkerLeaseReleased', 'WorkerLeaseExpired', 'ExperimentCompleted'];
 
@@ -12,9 +12,11 @@ export class SqlExperimentIndex extends ExperimentIndex {
     super();
   }
 
-  async list(): Promise<ExperimentEntry[]> {
+  async list(page: ExperimentPage = {}): Promise<ExperimentEntry[]> {
     const rows = await this.database.query(
-      `SELECT stream_id, data->>'name' AS name, position, created_at FROM events WHERE type = 'ExperimentCreated' ORDER BY position`,
+      `SELECT stream_id, data->>'name' AS name, position, created_at FROM events
+        WHERE type = 'ExperimentCreated' AND position > $1 ORDER BY position LIMIT $2`,
+      [page.after ?? 0, page.limit ?? null],
     );
     return rows.map((r) => ({ id: String(r.stream_id), name: String(r.name), position: toSafeInteger(r.position, 'events.position'), createdAt: new Date(String(r.created_at)) }));
   }

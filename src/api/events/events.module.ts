@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
 import { ApiSharedModule } from '../shared/api-shared.module.js';
-import { EventsController } from './events.controller.js';
+import { EventsController, ReadTicketController } from './events.controller.js';
 import { LiveEvents } from './live-events.js';
 
 /** The event history (paged) and the live SSE stream; the one live hub other contexts follow. */
 @Module({
   imports: [ApiSharedModule],
-  controllers: [EventsController],
+  controllers: [EventsController, ReadTicketController],
   providers: [LiveEvents],
   exports: [LiveEvents],
 })

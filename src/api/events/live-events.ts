@@ -42,6 +42,16 @@ export class LiveEvents implements OnModuleDestroy {
 
   constructor(private readonly store: EventFeed) {}
 
+  /** Streams being followed now (SSE clients); back to zero once they disconnect. */
+  get openStreams(): number {
+    return this.clients.size;
+  }
+
+  /** Subscribers of the hub now (streams and `live()` users such as the metrics). */
+  get hubSubscribers(): number {
+    return this.hub?.users ?? 0;
+  }
+
   /** Every event appended from now on, in gap-safe order, for as long as it is subscribed. */
   live(): Observable<StoredEvent> {
     return new Observable<StoredEvent>((subscriber) => {

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { type EventType, eventTypes } from '../../events/catalog.js';
 import { parseCheckpoint } from '../../events/stored-event.js';
-import { consistencyQuery, csvEnum, positionQuery, queryInteger } from '../shared/validation.js';
+import { consistencyQuery, csvEnum, experimentIdSchema, positionQuery, queryInteger } from '../shared/validation.js';
 
 const typeList = csvEnum(eventTypes as [EventType, ...EventType[]]);
 
@@ -34,5 +34,9 @@ export const streamQuerySchema = z
     type: typeList.optional(),
     /** for clients that cannot set the Last-Event-ID header; the header wins */
     lastEventId: checkpointSchema.optional(),
+    /** a read ticket (POST /auth/sse-ticket); checked by the auth guard */
+    ticket: z.string().max(1024).optional(),
   })
   .strict();
+
+export const ticketRequestSchema = z.object({ experimentId: experimentIdSchema }).strict();

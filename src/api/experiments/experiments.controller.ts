@@ -6,7 +6,7 @@ import type { ExperimentView } from '../../experiments/experiment-projections.js
 import { createExperimentRequestSchema, ExperimentRequestError } from '../../experiments/experiment-request.js';
 import { ExperimentService } from '../../experiments/experiment-service.js';
 import { activeLease } from '../../experiments/experiment-status.js';
-import { ExperimentIndex } from '../../experiments/ports.js';
+import { type ExperimentEntry, ExperimentIndex } from '../../experiments/ports.js';
 import { totalTrainingSteps } from '../../tree/schedule.js';
 import { requireTree } from '../../tree/state.js';
 import { ApiAuthGuard } from '../shared/auth.js';
@@ -14,9 +14,9 @@ import { ExperimentId } from '../shared/experiment-id.decorator.js';
 import { RequestValidationError } from '../shared/errors.js';
 import { ExperimentReads } from '../shared/experiment-reads.js';
 import { ApiErrors, ApiExperimentParam, ExperimentCommand } from '../shared/openapi.js';
-import { reasonSchema } from './requests.js';
+import { DEFAULT_LIST_PAGE, listQuerySchema, MAX_LIST_PAGE, reasonSchema } from './requests.js';
 import { StreamPositionInterceptor } from '../shared/stream-position.interceptor.js';
-import { readQuerySchema } from '../shared/validation.js';
+import { DEFAULT_WAIT_MS, readQuerySchema } from '../shared/validation.js';
 
 type ReadQuery = z.output<typeof readQuerySchema>;
 
@@ -54,11 +54,18 @@ export class ExperimentsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List experiments; `position` is the newest position in the database' })
-  async list(): Promise<{ position: number; experiments: { id: string; name: string; position: number; createdAt: Date }[] }> {
+  @ApiOperation({
+    summary: 'List experiments, oldest first, paged; `position` is the newest position in the database',
+    description: `At most \`limit\` (default ${DEFAULT_LIST_PAGE}, at most ${MAX_LIST_PAGE}) experiments created after position \`after\`; pass \`next\` as \`after\` for the next page (null: no more).`,
+  })
+  @ApiErrors(400, 409)
+  async list(@Query({ schema: listQuerySchema }) query: z.output<typeof listQuerySchema>): Promise<{ position: number; experiments: ExperimentEntry[]; next: number | null }> {
+    if (query.minPosition !== undefined) await this.reads.awaitPosition(query.minPosition, query.waitMs ?? DEFAULT_WAIT_MS);
     const position = await this.reads.headPosition();
-    const experiments = (await this.index.list()).filter((e) => e.position <= position);
-    return { position, experiments };
+    const limit = query.limit ?? DEFAULT_LIST_PAGE;
+    const page = await this.index.list({ after: query.after ?? 0, limit });
+    const experiments = page.filter((e) => e.position <= position);
+    return { position, experiments, next: page.length === limit ? page.at(-1)!.position : null };
   }
 
   @Get(':id')

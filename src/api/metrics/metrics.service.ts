@@ -21,13 +21,33 @@ import { LiveEvents } from '../events/live-events.js';
 /** Window of the steps-per-second gauge. */
 const RATE_WINDOW_MS = 60_000;
 
+/** Times of recent events, oldest first; dropping the expired ones costs amortized O(1) per event. */
+class RecentTimes {
+  private times: number[] = [];
+  private head = 0;
+
+  add(time: number): void {
+    this.times.push(time);
+  }
+
+  /** How many are at or after `since`; forgets the older ones. */
+  countSince(since: number): number {
+    while (this.head < this.times.length && this.times[this.head]! < since) this.head++;
+    if (this.head * 2 > this.times.length) {
+      this.times = this.times.slice(this.head);
+      this.head = 0;
+    }
+    return this.times.length - this.head;
+  }
+}
+
 @Injectable()
 export class MetricsService implements OnModuleInit, OnModuleDestroy {
   readonly registry = new Registry();
   private readonly appended: Counter<'type'>;
   private readonly steps: Counter<'experiment'>;
   private readonly deliveryLag: Histogram;
-  private readonly stepTimes = new Map<string, number[]>();
+  private readonly stepTimes = new Map<string, RecentTimes>();
   private delivered: Checkpoint = START;
   private subscription: Subscription | null = null;
   private destroyed = false;
@@ -56,12 +76,17 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
         rate.reset();
         const since = Date.now() - RATE_WINDOW_MS;
         for (const [experiment, times] of this.stepTimes) {
-          const recent = times.filter((t) => t >= since);
-          if (recent.length === 0) this.stepTimes.delete(experiment);
-          else this.stepTimes.set(experiment, recent);
-          rate.set({ experiment }, recent.length / (RATE_WINDOW_MS / 1000));
+          const recent = times.countSince(since);
+          if (recent === 0) this.stepTimes.delete(experiment);
+          rate.set({ experiment }, recent / (RATE_WINDOW_MS / 1000));
         }
       },
+    });
+    const streams: Gauge = new Gauge({
+      name: 'mctnas_sse_streams',
+      help: 'Live event streams (SSE) open now',
+      registers,
+      collect: () => streams.set(this.live.openStreams),
     });
     const lag: Gauge = new Gauge({
       name: 'mctnas_live_lag_events',
@@ -107,9 +132,12 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     this.deliveryLag.observe(Math.max(0, Date.now() - event.createdAt.getTime()) / 1000);
     if (event.type === 'RewardRecorded') {
       this.steps.inc({ experiment: event.streamId });
-      const times = this.stepTimes.get(event.streamId) ?? [];
-      times.push(Date.now());
-      this.stepTimes.set(event.streamId, times);
+      let times = this.stepTimes.get(event.streamId);
+      if (!times) this.stepTimes.set(event.streamId, (times = new RecentTimes()));
+      // Pruned here too, not only at scrape time: a service nobody scrapes keeps one window.
+      const now = Date.now();
+      times.add(now);
+      times.countSince(now - RATE_WINDOW_MS);
     }
   }
 

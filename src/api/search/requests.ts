@@ -3,12 +3,12 @@ import { z } from 'zod';
 import { strategyNameSchema } from '../../search/config.js';
 import { hyperparametersSchema } from '../../tree/hyperparameters.js';
 import { scheduleSchema } from '../../tree/schedule.js';
-import { safeText } from '../shared/validation.js';
+import { bodyInteger, safeText } from '../shared/validation.js';
 
 export const searchStartSchema = z
   .object({
     strategy: strategyNameSchema.optional(),
-    candidates: z.number().int().positive().max(100_000).optional(),
+    candidates: bodyInteger(1, 100_000).optional(),
   })
   .strict();
 
@@ -19,9 +19,9 @@ export const replaySchema = z
     /** the recorded search to compare with (default: the last hierarchical one) */
     searchId: safeText(200).optional(),
     /** replay the history as of this position */
-    at: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
-    nodeDiffLimit: z.number().int().min(0).max(1000).optional(),
-    topLeaves: z.number().int().min(0).max(100).optional(),
+    at: bodyInteger(1, Number.MAX_SAFE_INTEGER, 'an event position (an integer)').optional(),
+    nodeDiffLimit: bodyInteger(0, 1000).optional(),
+    topLeaves: bodyInteger(0, 100).optional(),
     skipPolicyAnalysis: z.boolean().optional(),
   })
   .strict();

@@ -9,7 +9,7 @@ import { SearchSpace } from '../../search-space/search-space.js';
 import { whatIf } from '../../analysis/what-if.js';
 import { ApiAuthGuard } from '../shared/auth.js';
 import { ExperimentId } from '../shared/experiment-id.decorator.js';
-import { NoSearchLauncherError, UnprocessableValueError } from '../shared/errors.js';
+import { NoSearchLauncherError, SearchNotFoundError, UnprocessableValueError } from '../shared/errors.js';
 import { ExperimentReads } from '../shared/experiment-reads.js';
 import { ApiErrors, ApiExperimentParam } from '../shared/openapi.js';
 import { replaySchema, searchStartSchema } from './requests.js';
@@ -62,6 +62,9 @@ export class SearchController {
     const events = await this.store.readStream(id, body.at !== undefined ? { toPosition: body.at } : {});
     const created = events[0];
     if (!created || created.type !== 'ExperimentCreated') throw new ExperimentNotFoundError(id);
+    if (body.searchId !== undefined && !events.some((e) => e.type === 'SearchStarted' && (e.data as EventData<'SearchStarted'>).searchId === body.searchId)) {
+      throw new SearchNotFoundError(id, body.searchId, body.at);
+    }
     const space = SearchSpace.fromDefinition((created.data as EventData<'ExperimentCreated'>).searchSpace);
     let report;
     try {

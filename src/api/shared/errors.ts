@@ -30,6 +30,13 @@ export class NoSearchLauncherError extends DomainError {
   }
 }
 
+/** A what-if names a search the experiment never started (or had not started as of `at`). */
+export class SearchNotFoundError extends DomainError {
+  constructor(experimentId: string, searchId: string, at: number | undefined) {
+    super('not-found', 'SearchNotFoundError', `experiment '${experimentId}' has no search '${searchId}'${at === undefined ? '' : ` as of position ${at}`}`, 'body.searchId');
+  }
+}
+
 /** A request that needs the bearer token came without it, or with another one. */
 export class UnauthorizedError extends DomainError {
   constructor(message: string) {

@@ -53,20 +53,21 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<ServerResponse>();
-    const body = this.toBody(error);
+    const body = this.toBody(error, host.switchToHttp().getRequest<RequestParts>());
     if (response.headersSent) {
       // A streaming answer (SSE) already started: nothing can be sent but the end.
       response.end();
       return;
     }
     if (body.statusCode === 401) response.setHeader('WWW-Authenticate', 'Bearer');
-    if (error instanceof PositionNotReachedError) response.setHeader('Retry-After', '1');
+    // A position not reached yet, or a dependency down (the database restarting): retry soon.
+    if (error instanceof PositionNotReachedError || body.statusCode === 503) response.setHeader('Retry-After', '1');
     response.statusCode = body.statusCode;
     response.setHeader('Content-Type', 'application/json; charset=utf-8');
     response.end(JSON.stringify(body));
   }
 
-  private toBody(error: unknown): ErrorBody {
+  private toBody(error: unknown, request: RequestParts): ErrorBody {
     if (error instanceof HttpException) {
       const status = error.getStatus();
       const payload = error.getResponse();
@@ -78,11 +79,37 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const mapped = classify(error);
     if (mapped) {
       const e = error as Error;
-      return { statusCode: mapped.status, error: reason(mapped.status), code: e.name, message: e.message, ...(mapped.field ? { field: mapped.field } : {}) };
+      if (!mapped.field) return { statusCode: mapped.status, error: reason(mapped.status), code: e.name, message: e.message };
+      const field = requestField(mapped.field, request);
+      const message = e.message.startsWith(`${mapped.field}: `) ? `${field}: ${e.message.slice(mapped.field.length + 2)}` : e.message;
+      return { statusCode: mapped.status, error: reason(mapped.status), code: e.name, message, field };
     }
     this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     return { statusCode: 500, error: reason(500), code: 'InternalError', message: 'internal error (logged on the server)' };
   }
+}
+
+/** The request as Express parsed it (what the error's field may refer to). */
+interface RequestParts {
+  readonly body?: unknown;
+  readonly query?: unknown;
+  readonly params?: unknown;
+}
+
+const REQUEST_PARTS = /^(body|query|param|header|headers|request)(\.|$)/;
+
+/**
+ * A field named by the domain (`loss`, `step`, `leaseId`, `searchSpace.layers.0`) as the request
+ * field that carried it (`body.loss`, `param.step`, ...): the part whose top-level key it is.
+ * Fields the request parts already name pass through.
+ */
+function requestField(field: string, request: RequestParts): string {
+  if (REQUEST_PARTS.test(field)) return field;
+  const key = field.split('.')[0]!;
+  for (const [part, value] of [['body', request.body], ['param', request.params], ['query', request.query]] as const) {
+    if (value !== null && typeof value === 'object' && Object.hasOwn(value, key)) return `${part}.${field}`;
+  }
+  return field;
 }
 
 /** The message of a framework exception's object payload (`message` may be a list). */

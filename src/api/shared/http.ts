@@ -24,6 +24,7 @@ export function configureHttpApi(app: INestApplication, config: Pick<AppConfig, 
   // First, so a request arriving during shutdown is refused before any work starts.
   installHttpDrain(app);
   // Registered before Nest's defaults, which then skip their own JSON parser (100 kB limit).
+  express.use(requireJsonBodies);
   express.useBodyParser('json', { limit: config.bodyLimitBytes });
   express.use(bodyParserErrors);
   answerClientErrorsAsJson(app.getHttpServer() as Server);
@@ -43,6 +44,32 @@ export function configureHttpApi(app: INestApplication, config: Pick<AppConfig, 
       { standardSchemaConverter: (schema, { schemaType }) => ({ schema: openApiSchema(schema as z.ZodType, schemaType) }) },
     );
   SwaggerModule.setup(DOCS_PATH, app, document);
+}
+
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
+
+/**
+ * Every request body is JSON: a body of another media type (or none declared) is a 415 saying
+ * so, instead of reaching validation as a missing body. Requests without a body pass.
+ */
+function requireJsonBodies(request: IncomingMessage, response: ServerResponse, next: () => void): void {
+  const hasBody = (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0') || request.headers['transfer-encoding'] !== undefined;
+  const type = request.headers['content-type'] ?? '';
+  if (!hasBody || JSON_TYPE.test(type)) {
+    next();
+    return;
+  }
+  const body: ErrorBody = {
+    statusCode: 415,
+    error: STATUS_CODES[415]!,
+    code: 'UnsupportedMediaType',
+    message: `request bodies must be JSON (Content-Type: application/json), not ${type ? `'${type.slice(0, 100)}'` : 'undeclared'}`,
+    field: 'header.Content-Type',
+  };
+  response.statusCode = 415;
+  response.setHeader('Content-Type', 'application/json; charset=utf-8');
+  response.end(JSON.stringify(body));
+  request.resume();
 }
 
 /**

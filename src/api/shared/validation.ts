@@ -62,6 +62,15 @@ export const queryInteger = (min: number, max: number) =>
 
 export const positionQuery = queryInteger(0, Number.MAX_SAFE_INTEGER);
 
+/**
+ * An integer JSON number in [min, max], whose every failure states that rule (zod's own message
+ * for -1e308 names the safe-integer range, which is not the rule).
+ */
+export const bodyInteger = (min: number, max: number, what = 'an integer') => {
+  const rule = `must be ${what} from ${min} to ${max}`;
+  return z.number({ error: rule }).min(min, rule).max(max, rule).int(rule);
+};
+
 /** Read-your-writes: wait until `minPosition` is reached, at most `waitMs` (default 5 s). */
 export const consistencyQuery = {
   minPosition: positionQuery.optional(),

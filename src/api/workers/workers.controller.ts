@@ -36,7 +36,7 @@ export class WorkersController {
   @HttpCode(200)
   @ApiExperimentParam()
   @ApiParam({ name: 'leaseId' })
-  @ApiOperation({ summary: 'Release the lease (idempotent: releasing a lease no longer in force writes nothing)' })
+  @ApiOperation({ summary: 'Release the lease (idempotent: releasing a lease no longer in force writes nothing; a lease id the experiment never issued is a 404)' })
   @ApiErrors(400, 401, 404)
   async release(@Param({ schema: leaseParamsSchema }) { id, leaseId }: z.output<typeof leaseParamsSchema>) {
     return { experimentId: id, ...(await this.service.releaseLease(id, leaseId)) };

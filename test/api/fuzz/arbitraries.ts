@@ -219,7 +219,8 @@ export function requestArbitrary(target: FuzzTarget): fc.Arbitrary<FuzzRequest> 
   const leaseBody = mutated({ leaseId: target.leaseId }, ['leaseId']);
   const routes: fc.Arbitrary<Omit<FuzzRequest, 'headers'> & { contentTypes?: boolean }>[] = [
     createBody().map((body) => ({ method: 'POST', path: '/experiments', body, kind: 'create' })),
-    query(['limit', 'after', 'name']).map((q) => ({ method: 'GET', path: `/experiments${q}`, kind: 'list' })),
+    query(['limit', 'after', 'minPosition', 'waitMs', 'name']).map((q) => ({ method: 'GET', path: `/experiments${q}`, kind: 'list' })),
+    fc.oneof(fc.constant(toJsonText({ experimentId: target.experimentId })), mutated({ experimentId: target.experimentId }, ['experimentId'])).map((body) => ({ method: 'POST', path: '/auth/sse-ticket', body, kind: 'sse-ticket' })),
     fc.tuple(id, query(['at', 'minPosition', 'waitMs'])).map(([i, q]) => ({ method: 'GET', path: `/experiments/${i}${q}`, kind: 'get' })),
     fc.tuple(id, query(['at', 'minPosition', 'waitMs'])).map(([i, q]) => ({ method: 'GET', path: `/experiments/${i}/checkpoints${q}`, kind: 'checkpoints' })),
     fc.tuple(id, fc.constantFrom('pause', 'resume'), mutated({ reason: 'fuzz' }, ['reason'])).map(([i, action, body]) => ({ method: 'POST', path: `/experiments/${i}/${action}`, body, kind: action })),
@@ -227,7 +228,7 @@ export function requestArbitrary(target: FuzzTarget): fc.Arbitrary<FuzzRequest> 
     fc.tuple(id, segment, query(LEDGER_QUERY)).map(([i, p, q]) => ({ method: 'GET', path: `/experiments/${i}/nodes/${p}${q}`, kind: 'node' })),
     fc.tuple(id, query(OPS_QUERY)).map(([i, q]) => ({ method: 'GET', path: `/experiments/${i}/ops${q}`, kind: 'ops' })),
     fc.tuple(id, query(EVENTS_QUERY)).map(([i, q]) => ({ method: 'GET', path: `/experiments/${i}/events${q}`, kind: 'events' })),
-    fc.tuple(id, query(['type', 'lastEventId'])).map(([i, q]) => ({ method: 'GET', path: `/experiments/${i}/events/stream${q}`, kind: 'stream' })),
+    fc.tuple(id, query(['type', 'lastEventId', 'ticket'])).map(([i, q]) => ({ method: 'GET', path: `/experiments/${i}/events/stream${q}`, kind: 'stream' })),
     fc.tuple(id, mutated({ workerId: 'fuzzer', ttlMs: 30_000 }, ['workerId', 'ttlMs'])).map(([i, body]) => ({ method: 'POST', path: `/experiments/${i}/lease`, body, kind: 'lease' })),
     fc.tuple(id, leaseBody).map(([i, body]) => ({ method: 'POST', path: `/experiments/${i}/lease/heartbeat`, body, kind: 'heartbeat' })),
     fc.tuple(id, fc.oneof(fc.constant('not-the-lease'), segment)).map(([i, l]) => ({ method: 'DELETE', path: `/experiments/${i}/lease/${l}`, kind: 'release' })),

@@ -11,6 +11,7 @@ import type { Database } from '../../../src/database/database.js';
 import { type FuzzRequest, type FuzzTarget, requestArbitrary } from './arbitraries.js';
 
 export const ANSWER_WITHIN_MS = 2_000;
+const REQUEST_FIELD = /^(body|query|param|header|headers)(\.|$)/;
 
 export interface FuzzAnswer {
   readonly status: number;
@@ -62,6 +63,8 @@ export function problemWith(answer: FuzzAnswer): string {
     if (typeof body[key] !== 'string' || (body[key] as string).length === 0) return `error body without a string '${key}': ${answer.body.slice(0, 300)}`;
   }
   if ('field' in body && typeof body.field !== 'string') return `error body with a non-string 'field': ${answer.body.slice(0, 300)}`;
+  // A field names what the client sent (`body.loss`, `query.limit`, `param.leaseId`), never an internal one (`data.schedule.warmupSteps`).
+  if ('field' in body && !REQUEST_FIELD.test(body.field as string)) return `error body naming a field that is not part of the request: ${answer.body.slice(0, 300)}`;
   const extra = Object.keys(body).filter((k) => !['statusCode', 'error', 'code', 'message', 'field'].includes(k));
   if (extra.length > 0) return `error body with undocumented keys ${extra.join(', ')}`;
   return '';
