@@ -53,8 +53,10 @@ program
   .option('--name <name>', 'experiment name')
   .option('--seed <n>', 'seed', integer(0))
   .option('--data-dir <dir>', 'dataset location for the cifar10 / imagenet presets')
-  .action(async (flags: { preset: string; config?: string; name?: string; seed?: number; dataDir?: string }) => {
-    const request = flags.config ? JSON.parse(readFileSync(flags.config, 'utf8')) : presetRequest(flags.preset, flags);
+  .option('--priority <n>', 'pool claim order: higher first, then oldest first (default 0)', integer(-1_000_000))
+  .action(async (flags: { preset: string; config?: string; name?: string; seed?: number; dataDir?: string; priority?: number }) => {
+    const given = flags.config ? JSON.parse(readFileSync(flags.config, 'utf8')) : presetRequest(flags.preset, flags);
+    const request = flags.priority === undefined ? given : { ...given, priority: flags.priority };
     const running = await startService(config, { http: false });
     try {
       const { id } = await running.runtime.service.create(request);
@@ -69,7 +71,7 @@ program
   .description('a pool worker: claim the oldest runnable experiment on the shared database, train it, take the next (any number, on any hosts)')
   .option('--worker-id <id>', 'unique per process (default: MCTNAS_WORKER_ID or the host name, plus the pid)')
   .option('--lease-ttl-ms <ms>', 'lease lifetime without a heartbeat: how long a killed worker holds its experiment', integer(1000), 30_000)
-  .option('--poll-ms <ms>', 'wait between looks when nothing is runnable', integer(10), 1000)
+  .option('--poll-ms <ms>', 'wait between looks when nothing is runnable (an idle worker takes over a dead worker\'s experiment within lease TTL + this)', integer(10), 500)
   .option('--exit-when-idle', 'exit once nothing is runnable or leased elsewhere (default: wait for new experiments)')
   .option('--checkpoint-every <n>', 'steps between checkpoints (supernet experiments)', integer(1), 50)
   .action(async (flags: { workerId?: string; leaseTtlMs: number; pollMs: number; exitWhenIdle?: boolean; checkpointEvery: number }) => {
@@ -77,6 +79,19 @@ program
     try {
       const ran = await workerCommand(running.runtime.service, config, { ...flags, exitWhenIdle: flags.exitWhenIdle === true });
       console.log(`worker done: ran ${ran.length} experiment(s)`);
+    } finally {
+      await running.close();
+    }
+  });
+
+program
+  .command('priority <experimentId> <priority>')
+  .description('set the order pool workers claim an experiment in: higher first, then oldest first')
+  .action(async (experimentId: string, priority: string) => {
+    const running = await startService(config, { http: false });
+    try {
+      await running.runtime.service.prioritize(experimentId, integer(-1_000_000)(priority), 'set from the CLI');
+      console.log(`${experimentId}: priority ${priority}`);
     } finally {
       await running.close();
     }

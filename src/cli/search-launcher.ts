@@ -5,7 +5,6 @@ import { ExperimentStateError } from '../experiments/errors.js';
 import type { ExperimentService } from '../experiments/experiment-service.js';
 import { totalTrainingSteps } from '../tree/schedule.js';
 import { requireTree } from '../tree/state.js';
-import { searchJob } from './search-job.js';
 
 /**
  * Starts searches requested over HTTP (POST /experiments/:id/search) on this process's
@@ -31,7 +30,9 @@ export class SupernetSearchLauncher implements SearchLauncher {
     const interrupted = view.tree.search && !view.tree.search.completed ? view.tree.search.searchId : null;
     const searchId = interrupted ?? `search-${view.status.searches.length + 1}`;
     this.running.add(experimentId);
-    searchJob(this.service, this.config, experimentId, { ...options, searchId })
+    // The training stack (TensorFlow.js) loads with the first search, not with the service.
+    import('./search-job.js')
+      .then(({ searchJob }) => searchJob(this.service, this.config, experimentId, { ...options, searchId }))
       .catch((error: unknown) => this.logger.error({ experimentId, searchId, error: (error as Error).message }, 'search failed'))
       .finally(() => this.running.delete(experimentId));
     return { searchId };

@@ -102,6 +102,8 @@ export const eventCatalog = {
    */
   RankingAnalysisRecorded: { version: 1, schema: rankingAnalysisRecordedSchema },
   ExperimentPaused: { version: 1, schema: z.object({ reason: z.string().max(1000) }) },
+  /** The order in which pool workers claim it: higher first, then oldest first (default 0). */
+  ExperimentPrioritized: { version: 1, schema: z.object({ priority: z.number().int().min(-1_000_000).max(1_000_000), reason: z.string().max(1000) }) },
   ExperimentResumed: { version: 1, schema: z.object({ reason: z.string().max(1000) }) },
   ExperimentCompleted: { version: 1, schema: z.object({ step: nonNegInt }) },
   ExperimentFailed: { version: 1, schema: z.object({ error: z.string().max(10000), step: nonNegInt.nullable() }) },

@@ -135,6 +135,8 @@ export const createExperimentRequestSchema = z
     training: z.record(z.string(), z.unknown()).optional(),
     search: searchConfigSchema.extend({ candidates: int(1, B.candidates), topK: int(1, B.candidates), bnRecalibrationBatches: int(0, B.candidates) }).partial().strict().optional(),
     seed: z.number().int().nonnegative().max(2 ** 32 - 1).optional(),
+    /** claim order of pool workers: higher first, then oldest first (default 0); recorded as ExperimentPrioritized */
+    priority: z.number().int().min(-1_000_000).max(1_000_000).optional(),
   })
   .strict();
 

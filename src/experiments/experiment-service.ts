@@ -86,9 +86,23 @@ export class ExperimentService<S extends StreamStore = StreamStore & EventFeed> 
 
   async create(request: unknown, options: { id?: string; workerId?: string } = {}): Promise<{ id: string; position: number }> {
     const data = toExperimentCreated(request);
+    // Validated with the rest of the request by toExperimentCreated.
+    const priority = (request as { priority?: number }).priority;
     const id = options.id ?? `exp-${randomUUID()}`;
-    const appended = await this.store.append(id, 'no-stream', [{ type: 'ExperimentCreated', data, metadata: { workerId: options.workerId ?? null } }]);
+    const metadata = { workerId: options.workerId ?? null };
+    const appended = await this.store.append(id, 'no-stream', [
+      { type: 'ExperimentCreated', data, metadata },
+      ...(priority === undefined || priority === 0 ? [] : [{ type: 'ExperimentPrioritized', data: { priority, reason: 'given at creation' }, metadata }]),
+    ]);
     return { id, position: appended.positions[0]! };
+  }
+
+  /** Sets the order in which pool workers claim the experiment (higher first). Idempotent. */
+  prioritize(id: string, priority: number, reason: string): Promise<{ position: number; priority: number }> {
+    return this.execute(id, (view) => {
+      if (view.status.priority === priority) return { events: [], answer: () => ({ position: view.position, priority }) };
+      return { events: [{ type: 'ExperimentPrioritized', data: { priority, reason } }], answer: (a) => ({ position: a!.positions[0]!, priority }) };
+    });
   }
 
   /** The search space of an experiment (cached; spaces are immutable once created). */

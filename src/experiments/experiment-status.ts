@@ -40,6 +40,8 @@ export type StatusEvent = DomainEvent & { readonly position: number };
 export interface ExperimentStatus {
   readonly name: string | null;
   readonly lifecycle: Lifecycle;
+  /** claim order of pool workers: higher first, then creation order (ExperimentPrioritized; default 0) */
+  readonly priority: number;
   readonly phase: Phase | null;
   readonly lease: Lease | null;
   readonly backend: EventData<'TrainingBackendSelected'> | null;
@@ -67,6 +69,7 @@ export type RankingAnalysis = EventData<'RankingAnalysisRecorded'> & { readonly 
 export const initialStatus: ExperimentStatus = Object.freeze({
   name: null,
   lifecycle: 'created',
+  priority: 0,
   phase: null,
   lease: null,
   backend: null,
@@ -87,6 +90,8 @@ export function evolveStatus(status: ExperimentStatus, event: StatusEvent): Expe
   switch (event.type) {
     case 'ExperimentCreated':
       return { ...status, name: event.data.name };
+    case 'ExperimentPrioritized':
+      return { ...status, priority: event.data.priority };
     case 'PhaseChanged':
       return { ...status, phase: event.data.to, lifecycle: status.lifecycle === 'created' ? 'running' : status.lifecycle };
     case 'ArchitectureSampled':

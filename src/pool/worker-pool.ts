@@ -12,7 +12,8 @@
  * WorkerLeaseExpired) and resumes it from the stream (and the newest verified checkpoint).
  *
  * Runnable: created or running, not paused, completed or failed, and no lease in force held by
- * another worker. Order: creation (the ExperimentCreated position).
+ * another worker. Order: priority (higher first; ExperimentPrioritized, default 0), then
+ * creation (the ExperimentCreated position).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExperimentService } from '../experiments/experiment-service.js';
@@ -71,10 +72,19 @@ export async function tryClaim(service: ExperimentService, id: string, workerId:
   return { outcome: 'claimed', claim: { experimentId: id, experiment: requireTree(view.tree).config.experiment, tookOver: stale } };
 }
 
-/** Takes the lease of the oldest runnable experiment, or reports that none is. */
+/**
+ * Takes the lease of the first runnable experiment in claim order — highest priority first
+ * (ExperimentPrioritized; default 0), then oldest first (creation order) — or reports that
+ * none is.
+ */
 export async function claimNext(service: ExperimentService, workerId: string, leaseTtlMs: number): Promise<ClaimResult> {
+  const experiments = await service.list();
+  const priorities = new Map<string, number>();
+  for (const { id } of experiments) priorities.set(id, (await service.projections.current(id)).status.priority);
+  // A stable sort: equal priorities keep the index's creation order.
+  const order = experiments.map((e) => e.id).sort((a, b) => priorities.get(b)! - priorities.get(a)!);
   let leasedElsewhere = 0;
-  for (const { id } of await service.list()) {
+  for (const id of order) {
     const result = await tryClaim(service, id, workerId, leaseTtlMs);
     if (result.outcome === 'claimed') return { claim: result.claim, leasedElsewhere };
     if (result.outcome === 'leased') leasedElsewhere += 1;

@@ -14,7 +14,7 @@ import { ExperimentId } from '../shared/experiment-id.decorator.js';
 import { RequestValidationError } from '../shared/errors.js';
 import { ExperimentReads } from '../shared/experiment-reads.js';
 import { ApiErrors, ApiExperimentParam, ExperimentCommand } from '../shared/openapi.js';
-import { DEFAULT_LIST_PAGE, listQuerySchema, MAX_LIST_PAGE, reasonSchema } from './requests.js';
+import { DEFAULT_LIST_PAGE, listQuerySchema, MAX_LIST_PAGE, prioritySchema, reasonSchema } from './requests.js';
 import { StreamPositionInterceptor } from '../shared/stream-position.interceptor.js';
 import { DEFAULT_WAIT_MS, readQuerySchema } from '../shared/validation.js';
 
@@ -86,6 +86,11 @@ export class ExperimentsController {
   async resume(@ExperimentId() id: string, @Body({ schema: reasonSchema }) body: z.output<typeof reasonSchema>) {
     return { experimentId: id, ...(await this.service.resume(id, body.reason ?? 'resumed over HTTP')) };
   }
+
+  @ExperimentCommand({ route: ':id/priority', status: 200, summary: 'Set the order pool workers claim it in: higher first, then oldest first (ExperimentPrioritized; idempotent)', errors: [400, 401, 404] })
+  async prioritize(@ExperimentId() id: string, @Body({ schema: prioritySchema }) body: z.output<typeof prioritySchema>) {
+    return { experimentId: id, ...(await this.service.prioritize(id, body.priority, body.reason ?? 'set over HTTP')) };
+  }
 }
 
 /** The status view of GET /experiments/:id (plain data; safe to build on the live view). */
@@ -102,6 +107,7 @@ export function describeExperiment(view: ExperimentView, now: Date) {
     version: view.version,
     name: status.name,
     lifecycle: status.lifecycle,
+    priority: status.priority,
     phase: state.phase,
     step: state.step,
     lastRewardedStep: state.lastRewardedStep,

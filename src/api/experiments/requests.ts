@@ -4,6 +4,9 @@ import { consistencyQuery, positionQuery, queryInteger } from '../shared/validat
 
 export const reasonSchema = z.object({ reason: z.string().max(1000).optional() }).strict();
 
+/** Pool claim order: higher first, then oldest first. */
+export const prioritySchema = z.object({ priority: z.number().int().min(-1_000_000).max(1_000_000), reason: z.string().max(1000).optional() }).strict();
+
 export const DEFAULT_LIST_PAGE = 100;
 export const MAX_LIST_PAGE = 1000;
 

@@ -224,6 +224,7 @@ export function requestArbitrary(target: FuzzTarget): fc.Arbitrary<FuzzRequest> 
     fc.tuple(id, query(['at', 'minPosition', 'waitMs'])).map(([i, q]) => ({ method: 'GET', path: `/experiments/${i}${q}`, kind: 'get' })),
     fc.tuple(id, query(['at', 'minPosition', 'waitMs'])).map(([i, q]) => ({ method: 'GET', path: `/experiments/${i}/checkpoints${q}`, kind: 'checkpoints' })),
     fc.tuple(id, fc.constantFrom('pause', 'resume'), mutated({ reason: 'fuzz' }, ['reason'])).map(([i, action, body]) => ({ method: 'POST', path: `/experiments/${i}/${action}`, body, kind: action })),
+    fc.tuple(id, mutated({ priority: 3, reason: 'fuzz' }, ['priority', 'reason'])).map(([i, body]) => ({ method: 'POST', path: `/experiments/${i}/priority`, body, kind: 'priority' })),
     fc.tuple(id, query(TREE_QUERY)).map(([i, q]) => ({ method: 'GET', path: `/experiments/${i}/tree${q}`, kind: 'tree' })),
     fc.tuple(id, segment, query(LEDGER_QUERY)).map(([i, p, q]) => ({ method: 'GET', path: `/experiments/${i}/nodes/${p}${q}`, kind: 'node' })),
     fc.tuple(id, query(OPS_QUERY)).map(([i, q]) => ({ method: 'GET', path: `/experiments/${i}/ops${q}`, kind: 'ops' })),
