@@ -27,6 +27,11 @@ export class SupernetSearchLauncher implements SearchLauncher {
     if (view.tree.lastRewardedStep !== totalTrainingSteps(config.schedule) - 1) {
       throw new ExperimentStateError(`experiment '${experimentId}' is still training: a search starts once training is over`);
     }
+    // The search evaluates the supernet of the last step: without its checkpoint it could only
+    // fail in the background (in the log, after a 202); refuse it here instead.
+    if (view.status.retainedCheckpoints.at(-1)?.step !== view.tree.lastRewardedStep) {
+      throw new ExperimentStateError(`experiment '${experimentId}' has no checkpoint of its last trained step ${view.tree.lastRewardedStep}: a search here needs the trained supernet (train it to the end with checkpoints, or run the search over ask/tell)`);
+    }
     const interrupted = view.tree.search && !view.tree.search.completed ? view.tree.search.searchId : null;
     const searchId = interrupted ?? `search-${view.status.searches.length + 1}`;
     this.running.add(experimentId);
