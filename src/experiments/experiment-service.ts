@@ -9,6 +9,7 @@ import { assertValidLoss, decideReward, sameArchitecture } from '../tree/reward.
 import { compactSample, phaseChangeAt, sampleArchitecture } from '../tree/sampling.js';
 import { totalTrainingSteps } from '../tree/schedule.js';
 import { requireTree } from '../tree/state.js';
+import { decideRankingAnalysis, type RankingAnalysisInput } from '../analysis/ranking-analysis.js';
 import { ExperimentStateError, LeaseConflictError, LeaseNotFoundError, StepOrderError } from './errors.js';
 import type { EventFeed, StreamStore } from '../events/stream-store.js';
 import type { Decide, Decision, ExperimentProjections, ExperimentView } from './experiment-projections.js';
@@ -357,6 +358,30 @@ export class ExperimentService<S extends StreamStore = StreamStore & EventFeed> 
     return this.execute(id, (view) => {
       if (!view.status.pinnedCheckpoints.includes(step)) return { events: [], answer: () => ({ position: view.position, pinned: false }) };
       return { events: [{ type: 'CheckpointUnpinned', data: { step, reason } }], answer: (a) => ({ position: a!.positions[0]!, pinned: false }) };
+    });
+  }
+
+  /**
+   * Records a ranking analysis of the experiment's supernet against a stand-alone table
+   * (RankingAnalysisRecorded, idempotency key `analysis:<analysisId>`: a retry returns the
+   * recorded position, the same id with other values is a conflict). Every key must be an
+   * architecture of the experiment's space (422 naming `pairs.<i>.key`).
+   */
+  recordRankingAnalysis(id: string, input: RankingAnalysisInput, workerId?: string): Promise<{ position: number }> {
+    return this.execute(id, (view) => {
+      const space = this.space(view);
+      input.pairs.forEach((p, i) => {
+        try {
+          space.decode(p.key);
+        } catch (error) {
+          throw new DomainError('unprocessable', 'RankingAnalysisError', `architecture '${p.key}' is not in the experiment's space (${(error as Error).message})`, `pairs.${i}.key`);
+        }
+      });
+      const data = decideRankingAnalysis(input, view.tree.lastRewardedStep);
+      return {
+        events: [{ type: 'RankingAnalysisRecorded', data, idempotencyKey: `analysis:${input.analysisId}`, ...(workerId !== undefined && { metadata: { workerId } }) }],
+        answer: (a) => ({ position: a!.positions[0]! }),
+      };
     });
   }
 
