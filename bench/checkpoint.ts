@@ -27,6 +27,7 @@ import { DEFAULT_RETENTION } from '../src/checkpoints/retention.js';
 import { toExperimentCreated } from '../src/experiments/experiment-request.js';
 import { presetRequest } from '../src/experiments/presets.js';
 import { presetSpace } from '../src/search-space/presets.js';
+import { networkDefinition } from '../src/search-space/search-space.js';
 import { SupernetModel } from '../src/training/supernet-model.js';
 import { SupernetTrainer } from '../src/training/supernet-trainer.js';
 import { tf } from '../src/training/tf.js';
@@ -103,13 +104,13 @@ const fullSize = (model: SupernetModel) => {
   for (const c of model.batchNorms.values()) channels += c;
   return 4 * (2 * model.parameterCount + 2 * channels);
 };
-const demoModel = new SupernetModel(experiment.searchSpace, 0);
+const demoModel = new SupernetModel(networkDefinition(experiment.searchSpace), 0);
 const demoPredicted = fullSize(demoModel);
 const diskRows = [];
 for (const [preset, space, steps, note] of [
-  ['demo (npm start)', experiment.searchSpace, 1500, 'measured size above'],
-  ['nas-bench-macro-cifar10', presetSpace('nas-bench-macro').definition, 176 * 50, '50 epochs x 176 steps'],
-  ['imagenet', presetSpace('imagenet').definition, 1201 * 120, '120 epochs x 1201 steps'],
+  ['demo (npm start)', networkDefinition(experiment.searchSpace), 1500, 'measured size above'],
+  ['nas-bench-macro-cifar10', presetSpace('nas-bench-macro').network, 176 * 50, '50 epochs x 176 steps'],
+  ['imagenet', presetSpace('imagenet').network, 1201 * 120, '120 epochs x 1201 steps'],
 ] as const) {
   const bytes = preset.startsWith('demo') ? size : fullSize(new SupernetModel(space, 0)) + (size - demoPredicted);
   const count = Math.ceil(steps / every);

@@ -12,7 +12,7 @@
 import { testBackends } from '../test/support/databases.js';
 import { launchBrowser, newOracleExperiment, runtimeOver, serveDashboard, trainedOracleExperiment, trainPaced } from '../test/dashboard/support.js';
 import { percentile, printTable, timed, writeJson } from './support.js';
-import { buildSyntheticTree } from './synthetic-tree.js';
+import { buildSyntheticTree } from '../test/support/synthetic-tree.js';
 import type { Page } from 'playwright-core';
 
 const STEPS = Number(process.env.BENCH_DASHBOARD_STEPS ?? 6000);

@@ -20,7 +20,7 @@ import { ExperimentProjections } from '../src/experiments/experiment-projections
 import { createRuntime } from '../src/runtime.js';
 import { testBackends } from '../test/support/databases.js';
 import { percentile, printTable, timed, writeJson } from './support.js';
-import { buildSyntheticTree } from './synthetic-tree.js';
+import { buildSyntheticTree } from '../test/support/synthetic-tree.js';
 
 const BATCH = 1000;
 const STEPS_FOR_LATENCY = 2000;

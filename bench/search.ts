@@ -1,6 +1,9 @@
 /**
  * Search quality against ground truth (npm run bench:search): MCT-NAS, random search and
- * evolutionary search on NAS-Bench-Macro, with the oracle trainer standing in for the GPU.
+ * evolutionary search on NAS-Bench-Macro (or any table: `-- --table <file> --spec <spec.json>`),
+ * with the oracle trainer standing in for the GPU.
+ *
+ *   npm run bench:search -- [--table <file> --spec <spec.json>] [--seeds 100] [--out bench/results/search]
  *
  * Per seed (100 seeds; the variants compared are listed in VARIANTS below): one experiment through the real commands, projection, sampler and
  * search code (on the in-memory event store: test/tabular/memory-store.test.ts shows the same
@@ -22,10 +25,13 @@
  * accuracy, its mean rank in the table, P(top 1 %) (rank <= 66 of 6561), validation batches
  * spent, and the best true accuracy among the K evaluated; once: the Kendall tau of the proxy
  * and of the trained tree's mean rewards (visited leaves) against the ground truth.
- * Writes bench/results/search.json, .csv and .svg. BENCH_SEEDS overrides the seed count.
+ * The shortlist variants depend on K (factor x K proposals), so they run once per budget, like
+ * evolution. Writes <out>.json, .csv and .svg (default bench/results/search); --seeds (or
+ * BENCH_SEEDS) sets the seed count.
  */
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { ExperimentProjections } from '../src/experiments/experiment-projections.js';
 import { ExperimentService } from '../src/experiments/experiment-service.js';
@@ -35,7 +41,8 @@ import { MemoryEventStore } from '../src/events/memory-event-store.js';
 import { defaultProxyModel, OracleTrainer } from '../src/tabular/oracle.js';
 import { AUTHORS_CIFAR_SCHEDULE, createOracleExperiment, runOracleExperiment, type SearchRequest } from '../src/tabular/oracle-experiment.js';
 import { nasBenchMacroPath } from '../src/tabular/paths.js';
-import { type AccuracyTable, loadNasBenchMacro } from '../src/tabular/table.js';
+import { type AccuracyTable, loadNasBenchMacro, loadTable, readTableSpec } from '../src/tabular/table.js';
+import type { SearchScope, Shortlist } from '../src/tree/events.js';
 import { searchChartSvg } from './search-chart.js';
 import { printTable, writeJson } from './support.js';
 
@@ -44,23 +51,49 @@ const BUDGETS = [20, 50, 100, 200] as const;
  * The compared searches. 'hierarchical' is MCT-NAS with the authors' defaults (nodes training
  * created, one validation batch per 1000 evaluations); 'hierarchical-any' the `scope: 'any'`
  * option; 'hierarchical-before' the behaviour before issue #10 (every node, a new batch per
- * evaluation). Evolution scales its population to K, so it runs once per budget.
+ * evaluation); 'hierarchical-shortlist' the shortlist option alone (5K proposals scored on 32
+ * validation batches each, the best K fully evaluated); 'hierarchical-shortlist-any' the
+ * shortlist with scope 'any' and a new batch per fill evaluation. Evolution scales its
+ * population to K; evolution and the shortlist variants run once per budget.
  */
+const SHORTLIST: Shortlist = { factor: 5, batches: 32 };
 const VARIANTS = {
   hierarchical: { strategy: 'hierarchical', label: 'MCT-NAS', color: '#d62728' },
   'hierarchical-any': { strategy: 'hierarchical', label: "MCT-NAS scope 'any'", color: '#ff7f0e', scope: 'any' },
   'hierarchical-before': { strategy: 'hierarchical', label: 'MCT-NAS before #10', color: '#8c564b', scope: 'any', updateDataFreq: 1 },
+  'hierarchical-shortlist': { strategy: 'hierarchical', label: 'MCT-NAS shortlist', color: '#e377c2', shortlist: SHORTLIST, budgets: [20] },
+  'hierarchical-shortlist-any': { strategy: 'hierarchical', label: "MCT-NAS shortlist + scope 'any' + freq 1", color: '#9467bd', scope: 'any', updateDataFreq: 1, shortlist: SHORTLIST, budgets: [20, 50] },
   random: { strategy: 'random', label: 'random', color: '#1f77b4' },
   evolutionary: { strategy: 'evolutionary', label: 'evolutionary', color: '#2ca02c' },
-} as const satisfies Record<string, { strategy: StrategyName; label: string; color: string; scope?: 'any' | 'trained'; updateDataFreq?: number }>;
+} as const satisfies Record<string, Variant>;
+interface Variant {
+  readonly strategy: StrategyName;
+  readonly label: string;
+  readonly color: string;
+  readonly scope?: SearchScope;
+  readonly updateDataFreq?: number;
+  readonly shortlist?: Shortlist;
+  /** the budgets it runs at (default all): the shortlist's factor x K x batches validation batches make large K slow here */
+  readonly budgets?: readonly number[];
+}
+const budgetsOf = (strategy: Strategy): readonly number[] => (VARIANTS[strategy] as Variant).budgets ?? BUDGETS;
 type Strategy = keyof typeof VARIANTS;
 const STRATEGIES = Object.keys(VARIANTS) as Strategy[];
 const LABELS = Object.fromEntries(STRATEGIES.map((s) => [s, VARIANTS[s].label])) as Record<Strategy, string>;
 const COLORS = Object.fromEntries(STRATEGIES.map((s) => [s, VARIANTS[s].color])) as Record<Strategy, string>;
 void strategyNames;
-const SEEDS = Number(process.env.BENCH_SEEDS ?? 100);
+const { values: args } = parseArgs({ options: { table: { type: 'string' }, spec: { type: 'string' }, seeds: { type: 'string' }, out: { type: 'string' } } });
+if (args.spec !== undefined && args.table === undefined) throw new Error('--spec needs --table <file>');
+const SEEDS = Number(args.seeds ?? process.env.BENCH_SEEDS ?? 100);
+if (!Number.isInteger(SEEDS) || SEEDS < 1) throw new Error(`--seeds must be a positive integer, got ${args.seeds ?? process.env.BENCH_SEEDS}`);
 const FLOPS_WINDOW = null;
-const RESULTS = 'bench/results/search';
+const RESULTS = args.out ?? 'bench/results/search';
+
+/** The table named on the command line (with its spec), else NAS-Bench-Macro. */
+function benchTable(source: { table?: string; spec?: string }): AccuracyTable {
+  if (source.table === undefined) return loadNasBenchMacro(nasBenchMacroPath());
+  return source.spec === undefined ? loadNasBenchMacro(source.table) : loadTable(source.table, readTableSpec(source.spec));
+}
 
 interface BudgetResult {
   readonly k: number;
@@ -89,9 +122,9 @@ async function runSeed(table: AccuracyTable, seed: number): Promise<SeedResult> 
   // One run at the largest budget per prefix-consistent variant; evolution once per budget.
   const requests: { variant: Strategy; k: number | null; request: SearchRequest }[] = [];
   for (const variant of STRATEGIES) {
-    const v: { strategy: StrategyName; scope?: 'any' | 'trained'; updateDataFreq?: number } = VARIANTS[variant];
-    const options = { strategy: v.strategy, scope: v.scope, updateDataFreq: v.updateDataFreq };
-    if (v.strategy === 'evolutionary') for (const k of BUDGETS) requests.push({ variant, k, request: { ...options, candidates: k } });
+    const v: Variant = VARIANTS[variant];
+    const options = { strategy: v.strategy, scope: v.scope, updateDataFreq: v.updateDataFreq, shortlist: v.shortlist };
+    if (v.strategy === 'evolutionary' || v.shortlist) for (const k of budgetsOf(variant)) requests.push({ variant, k, request: { ...options, candidates: k } });
     else requests.push({ variant, k: null, request: { ...options, candidates: budget } });
   }
   const run = await runOracleExperiment(service, table, id, requests.map((r) => r.request));
@@ -148,7 +181,7 @@ function meanStd(values: readonly number[]): { mean: number; std: number } {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const table = loadNasBenchMacro(nasBenchMacroPath());
+  const table = benchTable(args);
   const top1Rank = Math.ceil(table.size / 100);
   const workers = Math.max(1, Math.min(availableParallelism(), SEEDS));
   const seeds = Array.from({ length: SEEDS }, (_, s) => s);
@@ -157,7 +190,7 @@ async function main(): Promise<void> {
   await Promise.all(
     Array.from({ length: workers }, (_, w) =>
       new Promise<void>((resolve, reject) => {
-        const worker = new Worker(new URL(import.meta.url), { workerData: { seeds: seeds.filter((s) => s % workers === w) } });
+        const worker = new Worker(new URL(import.meta.url), { workerData: { seeds: seeds.filter((s) => s % workers === w), table: args.table, spec: args.spec } });
         worker.on('message', (result: SeedResult) => {
           results.push(result);
           if (results.length % 10 === 0 || results.length === SEEDS) console.log(`  ${results.length}/${SEEDS} seeds (${((Date.now() - started) / 1000).toFixed(0)} s)`);
@@ -175,8 +208,8 @@ async function main(): Promise<void> {
   const leaves = meanStd(results.map((r) => r.visitedLeaves));
   const reference = Object.fromEntries(BUDGETS.map((k) => [k, randomExpectation(table, k)]));
   const rows = STRATEGIES.flatMap((strategy) =>
-    BUDGETS.map((k, i) => {
-      const at = results.map((r) => r.strategies[strategy][i]!);
+    budgetsOf(strategy).map((k) => {
+      const at = results.map((r) => r.strategies[strategy].find((b) => b.k === k)!);
       const acc = meanStd(at.map((b) => b.truth));
       return {
         strategy: LABELS[strategy],
@@ -234,7 +267,7 @@ async function main(): Promise<void> {
   writeFileSync(
     `${RESULTS}.svg`,
     await searchChartSvg({
-      title: `NAS-Bench-Macro: chosen architecture's true accuracy (${SEEDS} seeds)`,
+      title: `${table.name}: chosen architecture's true accuracy (${SEEDS} seeds)`,
       budgets: BUDGETS,
       series: STRATEGIES.map((strategy) => ({
         label: LABELS[strategy],
@@ -249,8 +282,9 @@ async function main(): Promise<void> {
 }
 
 async function work(): Promise<void> {
-  const table = loadNasBenchMacro(nasBenchMacroPath());
-  for (const seed of (workerData as { seeds: number[] }).seeds) parentPort!.postMessage(await runSeed(table, seed));
+  const data = workerData as { seeds: number[]; table?: string; spec?: string };
+  const table = benchTable(data);
+  for (const seed of data.seeds) parentPort!.postMessage(await runSeed(table, seed));
 }
 
 await (isMainThread ? main() : work());

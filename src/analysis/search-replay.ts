@@ -73,6 +73,7 @@ export async function replaySearch(history: readonly TreeEvent[], trained: TreeS
         flopsWindow: started.flopsWindow,
         scope: started.scope,
         updateDataFreq: started.updateDataFreq,
+        shortlist: started.shortlist,
         hyperparameters: options.hyperparameters,
         referenceLoss: trained.movingAverageLoss,
       },

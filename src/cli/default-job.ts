@@ -1,6 +1,5 @@
 import type { AppConfig } from '../config.js';
 import { presetRequest } from '../experiments/presets.js';
-import { printOutcome, trainJob } from './jobs.js';
 import { startService } from './service.js';
 
 export const DEFAULT_EXPERIMENT_NAME = 'default: NAS-Bench-Macro x0.25 on Fashion-MNIST';
@@ -12,6 +11,8 @@ export const DEFAULT_EXPERIMENT_NAME = 'default: NAS-Bench-Macro x0.25 on Fashio
  */
 export async function runDefaultJob(config: AppConfig): Promise<void> {
   const running = await startService(config);
+  // The training stack (TensorFlow.js and its wasm backend) loads once the service is serving.
+  const { printOutcome, trainJob } = await import('./jobs.js');
   const service = running.runtime.service;
   const existing = (await running.runtime.index.list()).filter((e) => e.name === DEFAULT_EXPERIMENT_NAME).at(-1);
   const id = existing?.id ?? (await service.create(presetRequest('demo', { name: DEFAULT_EXPERIMENT_NAME }))).id;

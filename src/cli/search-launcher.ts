@@ -5,7 +5,6 @@ import { ExperimentStateError } from '../experiments/errors.js';
 import type { ExperimentService } from '../experiments/experiment-service.js';
 import { totalTrainingSteps } from '../tree/schedule.js';
 import { requireTree } from '../tree/state.js';
-import { searchJob } from './search-job.js';
 
 /**
  * Starts searches requested over HTTP (POST /experiments/:id/search) on this process's
@@ -28,10 +27,17 @@ export class SupernetSearchLauncher implements SearchLauncher {
     if (view.tree.lastRewardedStep !== totalTrainingSteps(config.schedule) - 1) {
       throw new ExperimentStateError(`experiment '${experimentId}' is still training: a search starts once training is over`);
     }
+    // The search evaluates the supernet of the last step: without its checkpoint it could only
+    // fail in the background (in the log, after a 202); refuse it here instead.
+    if (view.status.retainedCheckpoints.at(-1)?.step !== view.tree.lastRewardedStep) {
+      throw new ExperimentStateError(`experiment '${experimentId}' has no checkpoint of its last trained step ${view.tree.lastRewardedStep}: a search here needs the trained supernet (train it to the end with checkpoints, or run the search over ask/tell)`);
+    }
     const interrupted = view.tree.search && !view.tree.search.completed ? view.tree.search.searchId : null;
     const searchId = interrupted ?? `search-${view.status.searches.length + 1}`;
     this.running.add(experimentId);
-    searchJob(this.service, this.config, experimentId, { ...options, searchId })
+    // The training stack (TensorFlow.js) loads with the first search, not with the service.
+    import('./search-job.js')
+      .then(({ searchJob }) => searchJob(this.service, this.config, experimentId, { ...options, searchId }))
       .catch((error: unknown) => this.logger.error({ experimentId, searchId, error: (error as Error).message }, 'search failed'))
       .finally(() => this.running.delete(experimentId));
     return { searchId };

@@ -122,7 +122,7 @@ function printSummary(print: (line: string) => void, table: AccuracyTable, run: 
   print(`search       ${outcome.strategy}, ${outcome.evaluated.length} candidates, ${outcome.validationBatchEvaluations} validation batches`);
   print(`chosen       ${result.key}  ${table.space.describe(chosen)}  (full validation ${outcome.best.top1.toFixed(2)} %)`);
   print(`true acc     ${result.truth.toFixed(3)} %, rank ${result.rank} of ${table.size} (top ${((100 * result.rank) / table.size).toFixed(2)} %); best in the table ${table.truth(best).toFixed(3)} % (${table.key(best)})`);
-  print(`cost         ${(table.space.flops(chosen) / 1e6).toFixed(1)} M FLOPs, ${(table.space.params(chosen) / 1e6).toFixed(2)} M params`);
+  print(`cost         ${table.space.hasCosts ? `${(table.space.flops(chosen) / 1e6).toFixed(1)} M FLOPs, ${(table.space.params(chosen) / 1e6).toFixed(2)} M params` : 'none: the space has named ops without a cost model'}`);
   print(`query        experiment id ${result.experimentId}: the HTTP service on the same database (npm start) serves its tree, events and search results`);
 }
 

@@ -90,9 +90,9 @@ export const eventCatalog = {
     version: 1,
     schema: z.object({ workerId: z.string().min(1), leaseId: z.string().min(1), expiredAt: z.string(), detectedBy: z.string() }),
   },
-  SearchStarted: { version: 2, schema: searchStartedSchema.extend({ strategy: strategyNameSchema }) },
+  SearchStarted: { version: 3, schema: searchStartedSchema.extend({ strategy: strategyNameSchema }) },
   ValidationBatchEvaluated: { version: 2, schema: validationBatchEvaluatedSchema },
-  CandidateRemoved: { version: 1, schema: candidateRemovedSchema },
+  CandidateRemoved: { version: 2, schema: candidateRemovedSchema },
   CandidateEvaluated: { version: 1, schema: candidateEvaluatedSchema },
   SearchCompleted: { version: 1, schema: searchCompletedSchema },
   ExperimentPaused: { version: 1, schema: z.object({ reason: z.string().max(1000) }) },
@@ -154,6 +154,12 @@ export const upcasters: { readonly [T in EventType]?: Readonly<Record<number, Up
   SearchStarted: {
     // v1 searches continued the previous search's tree (removals cleared) and used every node.
     1: (d) => ({ ...d, scope: 'any', tree: 'continued', updateDataFreq: 1 }),
+    // v2 had no shortlist option: the authors' search.
+    2: (d) => ({ ...d, shortlist: null }),
+  },
+  CandidateRemoved: {
+    // v2 only added the reason 'shortlisted': a v1 payload is a valid v2 one.
+    1: (d) => d,
   },
   ValidationBatchEvaluated: {
     // v1: one batch per evaluation, indexed by the evaluation.

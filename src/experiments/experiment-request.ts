@@ -12,7 +12,7 @@ import { AUTHORS_WINDOW_PHASES, flopsWindowPhasesSchema, flopsWindowSchema } fro
 import { hyperparametersSchema } from '../tree/hyperparameters.js';
 import { scheduleSchema } from '../tree/schedule.js';
 import { searchConfigSchema } from '../search/config.js';
-import { searchSpaceDefinitionSchema } from '../search-space/definition.js';
+import { isNamedSpace, namedSpaceDefinitionSchema, searchSpaceDefinitionSchema } from '../search-space/definition.js';
 import { DomainError } from '../kernel/domain-error.js';
 import { presets, scaledSpace } from '../search-space/presets.js';
 import { SearchSpace } from '../search-space/search-space.js';
@@ -122,10 +122,21 @@ const boundedSpaceDefinition = searchSpaceDefinitionSchema
   })
   .strict();
 
+/** A space of named choices (a tabular benchmark's cell), within the same bounds. */
+const boundedNamedSpaceDefinition = namedSpaceDefinitionSchema
+  .extend({
+    name: z.string().min(1).max(200),
+    layers: z
+      .array(z.object({ ops: z.array(z.object({ type: z.literal('named'), name: z.string().min(1).max(100) }).strict()).min(1).max(B.opsPerLayer) }).strict())
+      .min(1)
+      .max(B.layers),
+  })
+  .strict();
+
 export const createExperimentRequestSchema = z
   .object({
     name: z.string().min(1).max(200),
-    searchSpace: z.union([presetSpaceRequest, boundedSpaceDefinition]),
+    searchSpace: z.union([presetSpaceRequest, boundedSpaceDefinition, boundedNamedSpaceDefinition]),
     hyperparameters: boundedHyperparameters.optional(),
     schedule: z.union([boundedSchedule, epochScheduleRequest]),
     flopsWindow: flopsWindowSchema.nullable().optional(),
@@ -196,6 +207,15 @@ function assertWindowSamplable(space: SearchSpace, window: { min: number; max: n
   throw new ExperimentRequestError('flopsWindow', `no architecture of the space was found with FLOPs in [${window.min}, ${window.max}]`);
 }
 
+/** A space of named ops has no FLOPs: a window (training or search) on it is refused. */
+function assertNoWindow(space: string, training: unknown, search: unknown): void {
+  for (const [field, window] of [['flopsWindow', training], ['search.flopsWindow', search]] as const) {
+    if (window !== undefined && window !== null) {
+      throw new ExperimentRequestError(field, `the search space '${space}' has named ops without FLOPs (no cost model), so it cannot have a FLOPs window`);
+    }
+  }
+}
+
 /** Validates a creation request and builds the `ExperimentCreated` payload. */
 export function toExperimentCreated(request: unknown): EventData<'ExperimentCreated'> {
   const unstorable = findUnstorable(request, '');
@@ -222,7 +242,12 @@ export function toExperimentCreated(request: unknown): EventData<'ExperimentCrea
     const field = (error as { field?: string }).field;
     throw new ExperimentRequestError(`searchSpace${field ? `.${field}` : ''}`, (error as Error).message);
   }
-  assertDatasetFits(r.dataset, definition);
+  if (isNamedSpace(definition)) {
+    assertNoWindow(definition.name, r.flopsWindow, r.search?.flopsWindow);
+    if (r.dataset.kind !== 'tabular') throw new ExperimentRequestError('dataset', `the search space '${definition.name}' has named ops and describes no network: only a tabular benchmark (dataset kind 'tabular') can answer for it, not '${r.dataset.kind}'`);
+  } else {
+    assertDatasetFits(r.dataset, definition);
+  }
   const schedule =
     'warmupEpochs' in r.schedule
       ? {

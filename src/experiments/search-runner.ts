@@ -28,7 +28,7 @@ import { activeLease } from './experiment-status.js';
 import { totalTrainingSteps } from '../tree/schedule.js';
 import { requireTree, type TreeState } from '../tree/state.js';
 import { searchConfigOf, type StrategyName } from '../search/config.js';
-import type { SearchScope } from '../tree/events.js';
+import type { SearchScope, Shortlist } from '../tree/events.js';
 import type { CandidateEvaluator } from '../search/evaluator.js';
 import type { SearchOutcome } from '../search/outcome.js';
 import { searchStrategy } from '../search/registry.js';
@@ -49,6 +49,8 @@ export interface SearchRunOptions {
   readonly scope?: SearchScope;
   /** evaluations per validation batch; default: the experiment's (1000) */
   readonly updateDataFreq?: number;
+  /** the hierarchical search's shortlist option; default: the experiment's (off) */
+  readonly shortlist?: Shortlist | null;
   readonly signal?: AbortSignal;
 }
 
@@ -94,12 +96,13 @@ export async function runSearchOnExperiment(
       referenceLoss: started.referenceLoss,
       scope: started.scope,
       updateDataFreq: started.updateDataFreq,
+      shortlist: started.shortlist,
     });
     recorded = stored.events;
   } else {
     strategy = options.strategy ?? searchConfigOf(config.experiment).strategy;
     state = view.tree;
-    settings = searchSettings(state, searchId, { candidates: options.candidates, scope: options.scope, updateDataFreq: options.updateDataFreq });
+    settings = searchSettings(state, searchId, { candidates: options.candidates, scope: options.scope, updateDataFreq: options.updateDataFreq, shortlist: options.shortlist });
   }
 
   const metadata = { workerId: lease.workerId };

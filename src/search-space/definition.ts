@@ -52,3 +52,27 @@ export const searchSpaceDefinitionSchema = z.object({
   stages: z.array(z.tuple([nonNegativeInt, nonNegativeInt])).optional(),
 });
 export type SearchSpaceDefinition = z.infer<typeof searchSpaceDefinitionSchema>;
+
+/**
+ * A space of plain named choices (a tabular benchmark's cell: e.g. 6 edges x 5 named ops): one
+ * list of op names per layer, no network description, so no cost model (no FLOPs, no params,
+ * no FLOPs window) and nothing to train: only an oracle (a table) can answer for it.
+ */
+export const namedOpSchema = z.object({ type: z.literal('named'), name: z.string().min(1).max(100) }).strict();
+export type NamedOp = z.infer<typeof namedOpSchema>;
+export const namedSpaceDefinitionSchema = z
+  .object({
+    name: z.string().min(1),
+    layers: z.array(z.object({ ops: z.array(namedOpSchema).min(1) }).strict()).min(1),
+  })
+  .strict();
+export type NamedSpaceDefinition = z.infer<typeof namedSpaceDefinitionSchema>;
+
+/** Any space an experiment can record: a network of MBConv/identity layers, or named choices. */
+export const anySpaceDefinitionSchema = z.union([searchSpaceDefinitionSchema, namedSpaceDefinitionSchema]);
+export type AnySpaceDefinition = SearchSpaceDefinition | NamedSpaceDefinition;
+
+/** True for a space of named choices (no `input`: no network described). */
+export function isNamedSpace(definition: AnySpaceDefinition): definition is NamedSpaceDefinition {
+  return !('input' in definition);
+}

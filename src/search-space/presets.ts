@@ -138,5 +138,5 @@ export function scaledSpace(def: SearchSpaceDefinition, options: ScaleOptions): 
     head: { channels: scale(def.head.channels), classes: options.classes ?? def.head.classes },
   };
   // Validated now, so a bad size or class count fails here naming its field (input.size, head.classes).
-  return SearchSpace.fromDefinition(scaled).definition;
+  return SearchSpace.fromDefinition(scaled).network;
 }

@@ -2,6 +2,7 @@
  * A validated search space with its behaviour: architecture keys, validation, analytic
  * FLOPs/params, canonical forms, labels and uniform sampling. Pure: no Nest, TypeORM or tfjs.
  */
+import type { z } from 'zod';
 import { issueField } from '../kernel/parse.js';
 import type { Rng } from '../random/counter-rng.js';
 import {
@@ -15,7 +16,16 @@ import {
   type Cost,
   type Shape,
 } from './cost.js';
-import { searchSpaceDefinitionSchema, type Architecture, type OpSpec, type SearchSpaceDefinition } from './definition.js';
+import {
+  isNamedSpace,
+  namedSpaceDefinitionSchema,
+  searchSpaceDefinitionSchema,
+  type AnySpaceDefinition,
+  type Architecture,
+  type NamedSpaceDefinition,
+  type OpSpec,
+  type SearchSpaceDefinition,
+} from './definition.js';
 import { architectureError, searchSpaceError } from './errors.js';
 
 function sameOp(a: OpSpec, b: OpSpec): boolean {
@@ -39,19 +49,57 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return node;
 }
 
+/** A definition whose ops are named choices (`{ type: 'named' }`) is read as a named space. */
+function looksNamed(raw: unknown): boolean {
+  const layers = (raw as { layers?: unknown } | null)?.layers;
+  return Array.isArray(layers) && layers.some((layer) => {
+    const ops = (layer as { ops?: unknown } | null)?.ops;
+    return Array.isArray(ops) && ops.some((op) => (op as { type?: unknown } | null)?.type === 'named');
+  });
+}
+
 /** Schema errors first (their paths name the field), then the checks a schema cannot express. */
-function validateDefinition(raw: unknown): SearchSpaceDefinition {
-  const parsed = searchSpaceDefinitionSchema.safeParse(raw);
+function validateDefinition(raw: unknown): AnySpaceDefinition {
+  if (looksNamed(raw)) return validateNamedDefinition(raw);
+  return validateNetworkDefinition(raw);
+}
+
+/** The first schema issue as a SearchSpaceError naming its field. */
+function schemaError(raw: unknown, issues: readonly z.core.$ZodIssue[], note = ''): Error {
+  const described = issues.map((issue, n) => {
+    const field = issue.path.length === 0 ? 'definition' : issueField(issue);
+    // Some zod messages ("Invalid input" for a union of literals) do not show the bad value.
+    const got = issue.message === 'Invalid input' ? ` (got ${JSON.stringify(valueAt(raw, issue.path))})` : '';
+    return { field, message: issue.message + got + (n === 0 ? note : '') };
+  });
+  const detail = described.map((issue, n) => (n === 0 ? issue.message : `${issue.field}: ${issue.message}`)).join('; ');
+  return searchSpaceError(described[0]!.field, detail);
+}
+
+/**
+ * Named choices only: every op of every layer `{ type: 'named', name }`, names unique within a
+ * layer; no network fields (input, stem, head, channels, stride: the space describes no network).
+ */
+function validateNamedDefinition(raw: unknown): NamedSpaceDefinition {
+  const parsed = namedSpaceDefinitionSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => {
-      const field = issue.path.length === 0 ? 'definition' : issueField(issue);
-      // Some zod messages ("Invalid input" for a union of literals) do not show the bad value.
-      const got = issue.message === 'Invalid input' ? ` (got ${JSON.stringify(valueAt(raw, issue.path))})` : '';
-      return { field, message: issue.message + got };
-    });
-    const detail = issues.map((issue, n) => (n === 0 ? issue.message : `${issue.field}: ${issue.message}`)).join('; ');
-    throw searchSpaceError(issues[0]!.field, detail);
+    const issue = parsed.error.issues[0]!;
+    const unrecognized = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')}: a space of named ops describes no network, so it has no cost model; ops are all named or none is)` : '';
+    const mixed = issue.path.includes('ops') && issue.code !== 'unrecognized_keys' ? ' (a space mixes no named op with MBConv or identity ops: all named or none)' : '';
+    throw schemaError(raw, [issue], unrecognized + mixed);
   }
+  parsed.data.layers.forEach((layer, l) => {
+    layer.ops.forEach((op, o) => {
+      const twin = layer.ops.findIndex((other) => other.name === op.name);
+      if (twin < o) throw searchSpaceError(`layers.${l}.ops.${o}`, `duplicates layers.${l}.ops.${twin} (${op.name})`);
+    });
+  });
+  return parsed.data;
+}
+
+function validateNetworkDefinition(raw: unknown): SearchSpaceDefinition {
+  const parsed = searchSpaceDefinitionSchema.safeParse(raw);
+  if (!parsed.success) throw schemaError(raw, parsed.error.issues);
   const def: SearchSpaceDefinition = parsed.data;
   if (def.stem.kernel % 2 === 0) throw searchSpaceError('stem.kernel', 'must be odd');
   // Every block reads the previous block's channels; an expansion must leave at least one
@@ -97,6 +145,14 @@ function validateDefinition(raw: unknown): SearchSpaceDefinition {
   return def;
 }
 
+/** The network a definition describes; a `SearchSpaceError` for a space of named choices. */
+export function networkDefinition(definition: AnySpaceDefinition): SearchSpaceDefinition {
+  if (isNamedSpace(definition)) {
+    throw searchSpaceError('layers', `'${definition.name}' is a space of named ops: it describes no network to train or measure (only a tabular benchmark can answer for it)`);
+  }
+  return definition;
+}
+
 export class SearchSpace {
   readonly numLayers: number;
   readonly opCounts: readonly number[];
@@ -110,7 +166,24 @@ export class SearchSpace {
   /** Layer runs inside which identities may move to the end (see `canonical`). */
   private readonly movableRuns: readonly (readonly number[])[];
 
-  private constructor(readonly definition: SearchSpaceDefinition) {
+  /** False for a space of named choices: no network, so FLOPs and params are not defined (they read 0). */
+  readonly hasCosts: boolean;
+
+  private constructor(readonly definition: AnySpaceDefinition) {
+    this.numLayers = definition.layers.length;
+    this.opCounts = definition.layers.map((layer) => layer.ops.length);
+    if (isNamedSpace(definition)) {
+      this.hasCosts = false;
+      this.inputs = [];
+      this.fixedCost = { flops: 0, params: 0 };
+      this.costs = definition.layers.map((layer) => layer.ops.map(() => ({ flops: 0, params: 0 })));
+      this.stages = [[0, this.numLayers]];
+      this.labels = definition.layers.map((layer) => layer.ops.map((op) => op.name));
+      this.firstIdentity = definition.layers.map(() => -1);
+      this.movableRuns = [];
+      return;
+    }
+    this.hasCosts = true;
     const seConfig = definition.se ?? DEFAULT_SE;
     const stem = stemCost(definition);
     const inputs: Shape[] = [];
@@ -124,12 +197,15 @@ export class SearchSpace {
     this.costs = definition.layers.map((layer, l) =>
       layer.ops.map((op) => opCost(op, inputs[l]!, layer.channels, layer.stride, seConfig)),
     );
-    this.numLayers = definition.layers.length;
-    this.opCounts = definition.layers.map((layer) => layer.ops.length);
     this.stages = definition.stages ?? [[0, this.numLayers]];
     this.labels = definition.layers.map((layer) => layer.ops.map(label));
     this.firstIdentity = definition.layers.map((layer) => layer.ops.findIndex((op) => op.type === 'identity'));
-    this.movableRuns = this.findMovableRuns();
+    this.movableRuns = this.findMovableRuns(definition);
+  }
+
+  /** The network this space describes (what a supernet is built from); throws for named choices. */
+  get network(): SearchSpaceDefinition {
+    return networkDefinition(this.definition);
   }
 
   /** Validates a definition (e.g. user JSON); throws a `SearchSpaceError` naming the field. */
@@ -148,7 +224,7 @@ export class SearchSpace {
 
   /** True when layer `l` changes resolution or channels, so its identity is a 1x1 conv. */
   changesShape(layer: number): boolean {
-    const spec = this.definition.layers[layer]!;
+    const spec = this.network.layers[layer]!;
     return spec.stride !== 1 || spec.channels !== this.inputs[layer]!.channels;
   }
 
@@ -193,7 +269,7 @@ export class SearchSpace {
     });
   }
 
-  /** Analytic multiply-accumulates (see cost.ts for the conventions). */
+  /** Analytic multiply-accumulates (see cost.ts for the conventions); 0 in a space of named ops (`hasCosts`). */
   flops(arch: Architecture): number {
     return this.cost(arch).flops;
   }
@@ -274,9 +350,9 @@ export class SearchSpace {
     return { flops, params };
   }
 
-  private findMovableRuns(): number[][] {
+  private findMovableRuns(definition: SearchSpaceDefinition): number[][] {
     const runs: number[][] = [];
-    const layers = this.definition.layers;
+    const layers = definition.layers;
     for (const [start, end] of this.stages) {
       let run: number[] = [];
       const flush = (): void => {

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { parseOrThrow } from '../kernel/parse.js';
-import { searchScopeSchema, type TreeEventData } from '../tree/events.js';
+import { searchScopeSchema, shortlistSchema, type TreeEventData } from '../tree/events.js';
 import { flopsWindowSchema } from '../tree/flops-window.js';
 
 export const strategyNames = ['hierarchical', 'random', 'evolutionary'] as const;
@@ -23,6 +23,8 @@ export const searchConfigSchema = z.object({
   scope: searchScopeSchema,
   /** consecutive validation-batch evaluations sharing one batch (the authors' update_data_freq: 1000) */
   updateDataFreq: z.number().int().positive(),
+  /** the shortlist option of the hierarchical search (propose factor x K, score on `batches` validation batches, evaluate the best K); absent or null: off */
+  shortlist: shortlistSchema.nullable().optional(),
   /** the search's FLOPs window (the authors search in a narrower one than they train in); absent: the training window, null: none */
   flopsWindow: flopsWindowSchema.nullable().optional(),
 });

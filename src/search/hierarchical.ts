@@ -24,6 +24,13 @@
  * remove it (CandidateRemoved 'evaluated') so it is never proposed again. When the root itself
  * is removed the space is exhausted and the search completes with fewer than K candidates.
  *
+ * Shortlist option (`settings.shortlist`, off by default; not in the authors' code): pick
+ * factor x K candidates as above, removing each (CandidateRemoved 'shortlisted') instead of
+ * evaluating it; then score every proposal on the same `batches` validation batches (the ones
+ * after the last batch the fills used; ValidationBatchEvaluated, no backup) and fully evaluate
+ * the K proposals with the lowest mean loss (ties: the earlier proposal first). Full
+ * evaluations stay K; the extra cost is factor x K x batches validation batches.
+ *
  * Every event is applied to a private copy of the tree through the projection (`evolve`'s
  * transition), so the tree the strategy reads is exactly the tree a replay of its events gives.
  */
@@ -96,8 +103,9 @@ class HierarchicalSearch {
   }
 
   async run(): Promise<SearchOutcome> {
-    const { searchId, candidates, flopsWindow } = this.settings;
+    const { searchId, candidates, flopsWindow, shortlist } = this.settings;
     await this.session.start('hierarchical');
+    if (shortlist) return this.session.complete('hierarchical', await this.runShortlist(shortlist.factor * candidates, shortlist.batches));
     let exhausted = false;
     while (this.session.evaluated.length < candidates) {
       this.session.checkAborted();
@@ -116,6 +124,44 @@ class HierarchicalSearch {
     }
     const outcome = await this.session.complete('hierarchical', exhausted);
     return outcome;
+  }
+
+  /** The shortlist option (see the file comment); returns whether the space ran out first. */
+  private async runShortlist(proposals: number, batches: number): Promise<boolean> {
+    const { searchId, candidates, flopsWindow, referenceLoss } = this.settings;
+    const shortlist: number[][] = [];
+    let exhausted = false;
+    while (shortlist.length < proposals) {
+      this.session.checkAborted();
+      const arch = await this.pickCandidate();
+      if (!arch) {
+        exhausted = true;
+        break;
+      }
+      const inside = inWindow(this.space.flops(arch), flopsWindow);
+      await this.emit({ type: 'CandidateRemoved', data: { searchId, architecture: arch, reason: inside ? 'shortlisted' : 'flops-window' } });
+      if (inside) shortlist.push(arch);
+    }
+    // The same batches for every proposal, none of them seen by the fills.
+    const first = this.evaluation > 0 ? this.session.batchOf(this.evaluation - 1) + 1 : 0;
+    const scored: { arch: number[]; loss: number }[] = [];
+    for (const arch of shortlist) {
+      let sum = 0;
+      for (let j = 0; j < batches; j++) {
+        const evaluation = this.evaluation++;
+        const batch = first + j;
+        const loss = await this.session.validationLoss(arch, evaluation, batch);
+        await this.emit({ type: 'ValidationBatchEvaluated', data: { searchId, evaluation, batch, architecture: arch, loss, reward: referenceLoss / loss } });
+        sum += loss;
+      }
+      scored.push({ arch, loss: sum / batches });
+    }
+    scored.sort((a, b) => a.loss - b.loss);
+    for (const { arch } of scored.slice(0, candidates)) {
+      this.session.checkAborted();
+      await this.session.evaluateCandidate(arch, this.space.flops(arch), this.space.params(arch));
+    }
+    return exhausted;
   }
 
   /** Whether node `id` (-1: never created) has a child the search may use. */

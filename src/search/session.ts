@@ -114,8 +114,8 @@ export class SearchSession {
     return Math.floor(evaluation / this.settings.updateDataFreq);
   }
 
-  async validationLoss(architecture: Architecture, evaluation: number): Promise<number> {
-    const batch = this.batchOf(evaluation);
+  /** The loss of evaluation `evaluation` on `batch` (default: the batch `updateDataFreq` gives it). */
+  async validationLoss(architecture: Architecture, evaluation: number, batch = this.batchOf(evaluation)): Promise<number> {
     const loss = await this.answer(this.answers.validation(evaluation), architecture, `validation evaluation ${evaluation}`, () =>
       this.options.evaluator.validationBatchLoss(architecture, batch),
     );
@@ -164,6 +164,7 @@ export class SearchSession {
         scope: s.scope,
         tree: 'as-trained',
         updateDataFreq: s.updateDataFreq,
+        shortlist: s.shortlist,
       },
     });
   }

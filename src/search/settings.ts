@@ -1,5 +1,5 @@
 /** The settings one search runs with: from the experiment and the trained tree, with overrides. */
-import type { SearchScope } from '../tree/events.js';
+import type { SearchScope, Shortlist } from '../tree/events.js';
 import type { FlopsWindow } from '../tree/flops-window.js';
 import type { Hyperparameters } from '../tree/hyperparameters.js';
 import { requireTree, type TreeState } from '../tree/state.js';
@@ -17,6 +17,8 @@ export interface SearchSettings {
   readonly scope: SearchScope;
   /** consecutive validation-batch evaluations sharing one batch */
   readonly updateDataFreq: number;
+  /** the hierarchical search's shortlist option; null: off (the authors' search) */
+  readonly shortlist: Shortlist | null;
   readonly hyperparameters: Hyperparameters;
   /** frozen Ltilde at the end of training (validation reward = referenceLoss / batch loss) */
   readonly referenceLoss: number;
@@ -32,6 +34,7 @@ export function searchSettings(
     readonly flopsWindow?: FlopsWindow | null;
     readonly scope?: SearchScope;
     readonly updateDataFreq?: number;
+    readonly shortlist?: Shortlist | null;
     readonly hyperparameters?: Partial<Hyperparameters>;
     readonly referenceLoss?: number;
     readonly seed?: number;
@@ -47,6 +50,7 @@ export function searchSettings(
     flopsWindow: overrides.flopsWindow !== undefined ? overrides.flopsWindow : search.flopsWindow !== undefined ? search.flopsWindow : config.flopsWindow,
     scope: overrides.scope ?? search.scope,
     updateDataFreq: overrides.updateDataFreq ?? search.updateDataFreq,
+    shortlist: overrides.shortlist !== undefined ? overrides.shortlist : (search.shortlist ?? null),
     hyperparameters: { ...config.hyperparameters, ...overrides.hyperparameters },
     referenceLoss: overrides.referenceLoss ?? state.movingAverageLoss,
   };

@@ -11,7 +11,7 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EventData } from '../events/catalog.js';
-import type { SearchScope, TreeEventData } from '../tree/events.js';
+import type { SearchScope, Shortlist, TreeEventData } from '../tree/events.js';
 import type { FlopsWindow } from '../tree/flops-window.js';
 import type { Hyperparameters } from '../tree/hyperparameters.js';
 import type { Schedule } from '../tree/schedule.js';
@@ -58,6 +58,7 @@ export interface SearchRequest {
   /** hierarchical search options (default: the experiment's, the authors') */
   readonly scope?: SearchScope;
   readonly updateDataFreq?: number;
+  readonly shortlist?: Shortlist | null;
 }
 
 export interface OracleRunHooks {
@@ -164,6 +165,7 @@ export async function runOracleExperiment(
           candidates: request.candidates,
           scope: request.scope,
           updateDataFreq: request.updateDataFreq,
+          shortlist: request.shortlist,
           searchId: `search-${i + 1}`,
           signal: hooks.signal,
         }),

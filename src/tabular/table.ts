@@ -17,11 +17,15 @@
  *     "searchSpace": "nas-bench-macro",          // a preset name, or a full search-space definition
  *     "key": { "separator": "", "ops": ["0", "1", "2"] },      // optional, see below
  *     "columns": { "key": "arch",                // the key column (not used by the JSON object layout)
- *                  "accuracy": ["test_acc.0", "test_acc.1", "test_acc.2"],   // percent, one per seed
- *                  "flops": "flops", "params": "params" }                    // optional
+ *                  "accuracy": ["test_acc.0", "test_acc.1", "test_acc.2"],   // the proxy's columns, one per seed
+ *                  "truth": ["test"],                                        // optional: ground truth (default: accuracy)
+ *                  "flops": "flops", "params": "params" },                   // optional
+ *     "scale": 100                               // optional: accuracies x scale = percent (fractions: 100)
  *   }
  * The search space declares the layers and their ops (and gives the experiment its analytic
- * FLOPs for the FLOPs window). A key is split by `key.separator` (each character when it is
+ * FLOPs for the FLOPs window); a space of named ops (`{ "type": "named", "name": "conv3x3" }`,
+ * examples/cell-6x5) has no cost model, so no FLOPs/params columns and no window. Accuracies
+ * are percentages: a table whose accuracies are all <= 1 is refused unless `scale` is given. A key is split by `key.separator` (each character when it is
  * empty) into one token per layer; `key.ops` names the ops of every layer (one list for all
  * layers, or one list per layer) and a token's position in its list is the op index. Defaults:
  * tokens are decimal op indices, separator '' when every token is one character, '-' otherwise.
@@ -30,7 +34,8 @@
  * declared space, duplicate keys, non-numeric or out-of-range accuracies, FLOPs/params that
  * disagree with the space's analytic values (the spec then describes other networks), and
  * architectures of the space with no row (the oracle must be able to answer for any path).
- * The ground truth of an architecture is the mean of its accuracy columns.
+ * The ground truth of an architecture is the mean of its truth columns (default: the accuracy
+ * columns).
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -40,7 +45,7 @@ import { DomainError, hasCode } from '../kernel/domain-error.js';
 import { issueField } from '../kernel/parse.js';
 import { presetSpace } from '../search-space/presets.js';
 import { SearchSpace } from '../search-space/search-space.js';
-import type { Architecture, SearchSpaceDefinition } from '../search-space/definition.js';
+import type { AnySpaceDefinition, Architecture } from '../search-space/definition.js';
 
 /** A table larger than this cannot list every architecture; its spec is wrong. */
 const MAX_ARCHITECTURES = 20_000_000;
@@ -59,11 +64,16 @@ export const tableSpecSchema = z
     columns: z
       .object({
         key: z.string().min(1).optional(),
+        /** the proxy's columns: one accuracy per training run (the oracle's losses and full validations read them) */
         accuracy: z.array(z.string().min(1)).min(1),
+        /** ground-truth columns (their mean); default: the accuracy columns */
+        truth: z.array(z.string().min(1)).min(1).optional(),
         flops: z.string().min(1).optional(),
         params: z.string().min(1).optional(),
       })
       .strict(),
+    /** accuracies are multiplied by this to give percentages (100 for fractions); absent: they are percentages already */
+    scale: z.number().positive().max(1e6).optional(),
   })
   .strict();
 export type TableSpec = z.infer<typeof tableSpecSchema>;
@@ -120,7 +130,7 @@ export class AccuracyTable {
     readonly name: string,
     readonly space: SearchSpace,
     /** how an experiment request names the space: the preset name or the full definition */
-    readonly spaceRequest: { preset: string } | SearchSpaceDefinition,
+    readonly spaceRequest: { preset: string } | AnySpaceDefinition,
     private readonly keys: readonly string[],
     private readonly accuracies: Float64Array,
     private readonly truths: Float64Array,
@@ -173,17 +183,26 @@ export class AccuracyTable {
     return lo + 1;
   }
 
-  /** An architecture with the highest ground truth, in the space's canonical form. */
+  /**
+   * An architecture with the highest ground truth (the first in row order on a tie), as the
+   * table lists it: not canonicalized, since a table need not give equivalent networks equal
+   * accuracies.
+   */
   best(): number[] {
     let best = 0;
     for (let row = 1; row < this.size; row++) if (this.truths[row]! > this.truths[best]!) best = row;
-    return [...this.space.canonical(this.architectureAt(best))];
+    return this.architectureAt(best);
   }
 }
 
 /** Loads `dataPath` as described by `spec`; throws a `TableSpecError` or a `TableError`. */
 export function loadTable(dataPath: string, spec: TableSpec): AccuracyTable {
   const { space, request } = spaceOf(spec);
+  if (!space.hasCosts) {
+    for (const column of ['flops', 'params'] as const) {
+      if (spec.columns[column] !== undefined) throw tableSpecError(`columns.${column}`, `names a ${column} column, but the search space '${space.definition.name}' has named ops without a cost model: it has no ${column} to check the column against`);
+    }
+  }
   const decode = keyDecoder(space, spec.key);
   const rows = readRows(dataPath, spec);
   const source = dataPath;
@@ -192,6 +211,9 @@ export function loadTable(dataPath: string, spec: TableSpec): AccuracyTable {
   }
   const radix = radixOf(space.opCounts);
   const seeds = spec.columns.accuracy.length;
+  const truthColumns = spec.columns.truth ?? spec.columns.accuracy;
+  const scale = spec.scale ?? 1;
+  let largest = Number.NEGATIVE_INFINITY;
   const keys = new Array<string>(space.size);
   const labels = new Array<string | undefined>(space.size);
   const accuracies = new Float64Array(space.size * seeds);
@@ -208,14 +230,17 @@ export function loadTable(dataPath: string, spec: TableSpec): AccuracyTable {
     if (labels[code] !== undefined) fail(`duplicate key "${key}" (the same architecture as ${labels[code]})`);
     labels[code] = row.label;
     keys[code] = key;
-    let sum = 0;
+    const percent = (column: string, what: string): number => {
+      const raw = numberIn(row, column, fail);
+      largest = Math.max(largest, raw);
+      const value = raw * scale;
+      if (value < 0 || value > 100) fail(`${what} column '${column}' is ${raw}${spec.scale ? ` (x ${scale} = ${value})` : ''}: accuracies are percentages in [0, 100]`);
+      return value;
+    };
     spec.columns.accuracy.forEach((column, s) => {
-      const value = numberIn(row, column, fail);
-      if (value < 0 || value > 100) fail(`accuracy column '${column}' is ${value}: accuracies are percentages in [0, 100]`);
-      accuracies[code * seeds + s] = value;
-      sum += value;
+      accuracies[code * seeds + s] = percent(column, 'accuracy');
     });
-    truths[code] = sum / seeds;
+    truths[code] = truthColumns.reduce((sum, column) => sum + percent(column, 'truth'), 0) / truthColumns.length;
     const costs = [
       ['flops', spec.columns.flops, space.flops(architecture)],
       ['params', spec.columns.params, space.params(architecture)],
@@ -227,6 +252,9 @@ export function loadTable(dataPath: string, spec: TableSpec): AccuracyTable {
         fail(`${what} column '${column}' is ${value}, the search space gives ${analytic} for key "${key}": the spec's searchSpace does not describe this table's networks`);
       }
     }
+  }
+  if (spec.scale === undefined && largest <= 1) {
+    throw tableError(source, null, `every accuracy is at most 1 (largest ${largest}): these look like fractions, the table needs percentages; give "scale": 100 in the spec if they are fractions (or "scale": 1 if they really are percentages of at most 1 %)`);
   }
   const missing = labels.findIndex((label) => label === undefined);
   if (missing >= 0) {
@@ -241,7 +269,7 @@ export function loadNasBenchMacro(path: string): AccuracyTable {
   return loadTable(path, nasBenchMacroSpec);
 }
 
-function spaceOf(spec: TableSpec): { space: SearchSpace; request: { preset: string } | SearchSpaceDefinition } {
+function spaceOf(spec: TableSpec): { space: SearchSpace; request: { preset: string } | AnySpaceDefinition } {
   try {
     if (typeof spec.searchSpace === 'string') return { space: presetSpace(spec.searchSpace), request: { preset: spec.searchSpace } };
     const space = SearchSpace.fromDefinition(spec.searchSpace);
@@ -261,7 +289,7 @@ function keyDecoder(space: SearchSpace, key: TableSpec['key']): (text: string) =
   const perLayer = lists !== undefined && typeof lists[0] !== 'string';
   if (perLayer && lists.length !== space.numLayers) throw tableSpecError('key.ops', `has ${lists.length} layers, the search space has ${space.numLayers}`);
   const tokens = space.opCounts.map((count, l) => {
-    const names = lists === undefined ? Array.from({ length: count }, (_, op) => String(op)) : perLayer ? (lists as string[][])[l]! : (lists as string[]);
+    const names = lists === undefined ? (space.hasCosts ? Array.from({ length: count }, (_, op) => String(op)) : space.definition.layers[l]!.ops.map((_, op) => space.opLabel(l, op))) : perLayer ? (lists as string[][])[l]! : (lists as string[]);
     const field = perLayer ? `key.ops.${l}` : 'key.ops';
     if (names.length !== count) throw tableSpecError(field, `names ${names.length} ops, layer ${l} of the search space has ${count}`);
     if (new Set(names).size !== names.length) throw tableSpecError(field, 'names an op twice');
@@ -327,7 +355,7 @@ function csvRows(path: string, text: string, spec: TableSpec): RawRow[] {
   const lineOf = (i: number): string => `line ${i === 0 ? 1 : ends[i - 1]! + 1}`;
   const header = records[0]!;
   const keyColumn = spec.columns.key ?? throwSpec('columns.key', 'a CSV table needs its key column named');
-  const required = [keyColumn, ...spec.columns.accuracy, spec.columns.flops, spec.columns.params].filter((c): c is string => c !== undefined);
+  const required = [keyColumn, ...new Set([...spec.columns.accuracy, ...(spec.columns.truth ?? [])]), spec.columns.flops, spec.columns.params].filter((c): c is string => c !== undefined);
   for (const column of required) {
     if (!header.includes(column)) throw tableError(path, 'line 1 (header)', `has no column '${column}' (columns: ${header.join(', ')})`);
   }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { Architecture, SearchSpaceDefinition } from '../search-space/definition.js';
+import { networkDefinition } from '../search-space/search-space.js';
 import { searchConfigOf } from '../search/config.js';
 import type { CandidateEvaluator } from '../search/evaluator.js';
 import type { TreeEventData } from '../tree/events.js';
@@ -83,7 +84,7 @@ export class SupernetTrainer implements StepTrainer {
   static async create(experiment: TreeEventData<'ExperimentCreated'>, log?: (line: string) => void): Promise<SupernetTrainer> {
     const settings = trainingSettingsSchema.parse(experiment.training);
     const datasetSettings = datasetSettingsSchema.parse(experiment.dataset);
-    const space = experiment.searchSpace;
+    const space = networkDefinition(experiment.searchSpace);
     const backend = await selectBackend(settings.backend ?? process.env['TF_BACKEND'], log);
     const dataset = openDataset(datasetSettings, space);
     const [h, w, c] = dataset.inputShape;

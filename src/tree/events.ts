@@ -7,7 +7,7 @@
  * is a `TreeEvent`. Pure: zod and core value types only.
  */
 import { z } from 'zod';
-import { architectureSchema, searchSpaceDefinitionSchema } from '../search-space/definition.js';
+import { anySpaceDefinitionSchema, architectureSchema } from '../search-space/definition.js';
 import { flopsWindowPhasesSchema, flopsWindowSchema } from './flops-window.js';
 import { hyperparametersSchema } from './hyperparameters.js';
 import { phaseSchema, scheduleSchema } from './schedule.js';
@@ -22,11 +22,19 @@ const searchId = z.string().min(1);
 export const searchScopeSchema = z.enum(['trained', 'any']);
 export type SearchScope = z.infer<typeof searchScopeSchema>;
 
+/**
+ * The shortlist option of the hierarchical search (off by default, null): propose `factor` x K
+ * candidates, score each on the same `batches` validation batches, fully evaluate the K with the
+ * lowest mean loss.
+ */
+export const shortlistSchema = z.object({ factor: z.number().int().min(2).max(20), batches: z.number().int().min(1).max(256) }).strict();
+export type Shortlist = z.infer<typeof shortlistSchema>;
+
 export const samplerSchema = z.enum(['uniform', 'uniform-flops', 'mct', 'replay', 'external']);
 
 export const experimentCreatedSchema = z.object({
   name: z.string().min(1).max(200),
-  searchSpace: searchSpaceDefinitionSchema,
+  searchSpace: anySpaceDefinitionSchema,
   hyperparameters: hyperparametersSchema,
   schedule: scheduleSchema,
   flopsWindow: flopsWindowSchema.nullable(),
@@ -101,6 +109,8 @@ export const searchStartedSchema = z.object({
   tree: z.enum(['as-trained', 'continued']),
   /** consecutive validation-batch evaluations that share one batch (batch = floor(evaluation / updateDataFreq)) */
   updateDataFreq: z.number().int().positive(),
+  /** the shortlist option (v3); null: off, the authors' search (v1 and v2 events) */
+  shortlist: shortlistSchema.nullable(),
 });
 
 export const validationBatchEvaluatedSchema = z.object({
@@ -116,7 +126,8 @@ export const validationBatchEvaluatedSchema = z.object({
 export const candidateRemovedSchema = z.object({
   searchId,
   architecture: architectureSchema,
-  reason: z.enum(['flops-window', 'evaluated', 'exhausted']),
+  /** 'shortlisted' (v2): proposed for the shortlist option's scoring, never proposed again */
+  reason: z.enum(['flops-window', 'evaluated', 'exhausted', 'shortlisted']),
 });
 
 export const candidateEvaluatedSchema = z.object({

@@ -186,6 +186,7 @@ function applyEvent(s: MutableState, event: ProjectableEvent): void {
         flopsWindow: event.data.flopsWindow,
         scope: event.data.scope,
         updateDataFreq: event.data.updateDataFreq,
+        shortlist: event.data.shortlist,
         validationBatchEvaluations: 0,
         evaluated: 0,
         removals: 0,

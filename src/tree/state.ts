@@ -8,7 +8,7 @@
  */
 import { DomainError } from '../kernel/domain-error.js';
 import type { Architecture } from '../search-space/definition.js';
-import type { SearchScope, TreeEventData } from './events.js';
+import type { SearchScope, Shortlist, TreeEventData } from './events.js';
 import type { FlopsWindow, WindowPhase } from './flops-window.js';
 import type { Hyperparameters } from './hyperparameters.js';
 import type { Phase, Schedule } from './schedule.js';
@@ -38,6 +38,7 @@ export interface SearchProgress {
   readonly flopsWindow: FlopsWindow | null;
   readonly scope: SearchScope;
   readonly updateDataFreq: number;
+  readonly shortlist: Shortlist | null;
   /** ValidationBatchEvaluated events so far */
   readonly validationBatchEvaluations: number;
   /** CandidateEvaluated events so far */

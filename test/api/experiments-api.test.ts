@@ -3,32 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { ExperimentService } from '../../src/experiments/experiment-service.js';
 import type { StoredEvent } from '../../src/events/stored-event.js';
 import { EventStore } from '../../src/events/event-store.js';
-import { fold } from '../../src/tree/evolve.js';
-import { toPlain } from '../../src/tree/state.js';
 import { testBackends } from '../support/databases.js';
-import { type ApiHarness, auth, countEvents, smallRun, startApi, syntheticLoss } from './support.js';
-
-interface SubtreeJson {
-  path: string;
-  n: number;
-  s: number;
-  g: number | null;
-  probability: number | null;
-  children?: SubtreeJson[];
-}
-
-/** Every node of an API subtree as path -> (n, S). */
-function flatten(node: SubtreeJson | null, into = new Map<string, { n: number; s: number }>()) {
-  if (!node) return into;
-  into.set(node.path, { n: node.n, s: node.s });
-  for (const child of node.children ?? []) flatten(child, into);
-  return into;
-}
-
-function rebuilt(events: readonly StoredEvent[]) {
-  const plain = toPlain(fold(events));
-  return { nodes: new Map(plain.nodes.map((node) => [node.path, { n: node.n, s: node.s }])), g: plain.g, position: plain.position };
-}
+import { type ApiHarness, auth, countEvents, flatten, rebuilt, smallRun, startApi, type SubtreeJson, syntheticLoss } from './support.js';
 
 const CHECKPOINT_STEP = 150;
 

@@ -9,7 +9,14 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { Global, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { LiveEvents } from '../../src/api/events/live-events.js';
+import { SEARCH_LAUNCHER } from '../../src/api/search/search-launcher.js';
+import { SupernetSearchLauncher } from '../../src/cli/search-launcher.js';
+import type { AppConfig } from '../../src/config.js';
+import { ExperimentService } from '../../src/experiments/experiment-service.js';
+import { createLogger } from '../../src/logging/logger.js';
 import { ApiAuthGuard, TICKET_TTL_MS } from '../../src/api/shared/auth.js';
 import { sleep, testBackends } from '../support/databases.js';
 import { SseClient } from './sse-client.js';
@@ -19,6 +26,20 @@ import { type ApiHarness, auth, countEvents, smallRun, startApi, syntheticLoss, 
 const shortRun = { ...smallRun, name: 'short', schedule: { stepsPerEpoch: 2, warmupSteps: 2, treeBuildingSteps: 2, mctSteps: 2 }, search: { strategy: 'random', candidates: 2 } };
 
 type Answer = { status: number; body: Record<string, unknown> };
+
+/** The service's own search launcher (the in-process TensorFlow.js trainer), as `mctnas serve` attaches it. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: SEARCH_LAUNCHER,
+      useFactory: (service: ExperimentService, config: ConfigService) => new SupernetSearchLauncher(service, config.getOrThrow<AppConfig>('app'), createLogger('silent')),
+      inject: [ExperimentService, ConfigService],
+    },
+  ],
+  exports: [SEARCH_LAUNCHER],
+})
+class TrainerModule {}
 
 /** The API's error shape: statusCode, error, code, message (field when one is named), nothing else. */
 function assertErrorShape(answer: { status: number; headers: Record<string, unknown>; body: Record<string, unknown> }, status: number): void {
@@ -289,6 +310,25 @@ for (const backend of testBackends) {
       assert.deepEqual([live.openStreams, live.hubSubscribers], [openBefore, hubBefore]);
       const timersAfter = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
       assert.ok(timersAfter <= timersBefore + 5, `timers ${timersBefore} -> ${timersAfter}: the streams' keep-alive timers are cleared`);
+    });
+  });
+
+  describe(`starting a search on the attached trainer on ${backend.name}`, () => {
+    let api: ApiHarness;
+    before(async () => {
+      api = await startApi(backend, {}, [TrainerModule]);
+    });
+    after(() => api.close());
+
+    it('given training over without a checkpoint of the last step (trained over ask/tell), when a search is started here, then 409 saying why, not a 202 that fails in the log', async () => {
+      const { id, leaseId } = await leased(api, shortRun);
+      await trainSteps(api, id, leaseId, 6);
+      const before = await countEvents(api.db);
+      const answer = await api.http.post(`/experiments/${id}/search`).set(auth).send({ strategy: 'random' });
+      assertErrorShape(answer, 409);
+      assert.equal(answer.body.code, 'ExperimentStateError');
+      assert.match(String(answer.body.message), /no checkpoint of its last trained step 5/);
+      assert.equal(await countEvents(api.db), before);
     });
   });
 

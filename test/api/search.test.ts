@@ -21,7 +21,7 @@ class RecordingLauncher implements SearchLauncher {
       data: { searchId, candidate: index, architecture, top1, top5: null, loss: 1, flops: 1e6, params: 1e5 },
     });
     await this.service!.append(experimentId, [
-      { type: 'SearchStarted', data: { searchId, strategy: options.strategy ?? 'hierarchical', candidates: options.candidates ?? 2, topK: 2, referenceLoss: 1.2, flopsWindow: null, scope: 'trained', tree: 'as-trained', updateDataFreq: 1000 } },
+      { type: 'SearchStarted', data: { searchId, strategy: options.strategy ?? 'hierarchical', candidates: options.candidates ?? 2, topK: 2, referenceLoss: 1.2, flopsWindow: null, scope: 'trained', tree: 'as-trained', updateDataFreq: 1000, shortlist: null } },
       { type: 'ValidationBatchEvaluated', data: { searchId, evaluation: 0, batch: 0, architecture: a, loss: 1.1, reward: 1.2 / 1.1 } },
       { type: 'ValidationBatchEvaluated', data: { searchId, evaluation: 1, batch: 0, architecture: b, loss: 1.3, reward: 1.2 / 1.3 } },
       candidate(0, a, 91.5),

@@ -8,6 +8,9 @@ import { configureHttpApi } from '../../src/api/shared/http.js';
 import { AppModule } from '../../src/app.module.js';
 import type { AppConfig } from '../../src/config.js';
 import type { Database } from '../../src/database/database.js';
+import type { StoredEvent } from '../../src/events/stored-event.js';
+import { fold } from '../../src/tree/evolve.js';
+import { toPlain } from '../../src/tree/state.js';
 import type { TestBackend } from '../support/databases.js';
 
 export const TOKEN = 'test-token-0123456789abcdef';
@@ -59,4 +62,26 @@ export async function startApi(backend: TestBackend, overrides: Partial<AppConfi
 export async function countEvents(db: Database): Promise<number> {
   const [row] = await db.query<{ n: unknown }>('SELECT count(*) AS n FROM events');
   return Number(row!.n);
+}
+
+export interface SubtreeJson {
+  path: string;
+  n: number;
+  s: number;
+  g: number | null;
+  probability: number | null;
+  children?: SubtreeJson[];
+}
+
+/** Every node of an API subtree as path -> (n, S). */
+export function flatten(node: SubtreeJson | null, into = new Map<string, { n: number; s: number }>()) {
+  if (!node) return into;
+  into.set(node.path, { n: node.n, s: node.s });
+  for (const child of node.children ?? []) flatten(child, into);
+  return into;
+}
+
+export function rebuilt(events: readonly StoredEvent[]) {
+  const plain = toPlain(fold(events));
+  return { nodes: new Map(plain.nodes.map((node) => [node.path, { n: node.n, s: node.s }])), g: plain.g, position: plain.position };
 }

@@ -15,7 +15,16 @@ describe('event upcasters: stored v1 payloads read as v2, meaning what they mean
 
   it('SearchStarted v1 continued the previous tree over every node, one batch per evaluation', () => {
     const v1 = { searchId: 's', strategy: 'hierarchical', candidates: 2, topK: 2, referenceLoss: 1, flopsWindow: null };
-    assert.deepEqual(upcastEvent('SearchStarted', 1, v1), { ...v1, scope: 'any', tree: 'continued', updateDataFreq: 1 });
+    assert.deepEqual(upcastEvent('SearchStarted', 1, v1), { ...v1, scope: 'any', tree: 'continued', updateDataFreq: 1, shortlist: null });
+  });
+
+  it('SearchStarted v2 had no shortlist option; CandidateRemoved v1 payloads are valid v2 ones', () => {
+    const v2 = { searchId: 's', strategy: 'hierarchical', candidates: 2, topK: 2, referenceLoss: 1, flopsWindow: null, scope: 'trained', tree: 'as-trained', updateDataFreq: 1000 };
+    const up = upcastEvent('SearchStarted', 2, v2);
+    assert.deepEqual(up, { ...v2, shortlist: null });
+    assert.doesNotThrow(() => validateEvent('SearchStarted', up));
+    const removed = { searchId: 's', architecture: [1, 0], reason: 'evaluated' };
+    assert.deepEqual(upcastEvent('CandidateRemoved', 1, removed), removed);
   });
 
   it('ValidationBatchEvaluated v1 used batch = evaluation', () => {

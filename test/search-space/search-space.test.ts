@@ -324,7 +324,7 @@ describe('scaledSpace', () => {
     const space = SearchSpace.fromDefinition(
       scaledSpace(imagenetMctNas, { widthMultiplier: 0.25, inputSize: 28, inputChannels: 1, classes: 10 }),
     );
-    assert.deepEqual(space.definition.stem.blocks?.map((b) => b.channels), [8]);
+    assert.deepEqual(space.network.stem.blocks?.map((b) => b.channels), [8]);
     assert.equal(space.changesShape(12), false);
     const arch = new Array<number>(21).fill(1);
     arch[9] = 0;

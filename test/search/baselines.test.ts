@@ -16,6 +16,7 @@ const settings = (over: Partial<SearchSettings> = {}): SearchSettings => ({
   flopsWindow: null,
   scope: 'trained',
   updateDataFreq: 1000,
+  shortlist: null,
   hyperparameters: AUTHORS,
   referenceLoss: 1,
   ...over,

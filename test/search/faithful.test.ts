@@ -115,6 +115,43 @@ describe('hierarchical search as the authors run it', () => {
     assert.equal(searchSettings(trainedTree(), 'f').updateDataFreq, 1000);
   });
 
+  it('shortlist (the option): factor x K proposals scored on the same fresh batches, the K lowest mean losses fully evaluated', async () => {
+    const state = trainedTree();
+    // Loss = 1 + 0.1 * batch - 0.01 * (second op): proposals ending in op 1 score lower.
+    const calls: { architecture: string; batch: number }[] = [];
+    const evaluator: CandidateEvaluator = {
+      validationBatchLoss: (architecture, batch) => {
+        calls.push({ architecture: architecture.join(''), batch });
+        return 1 + 0.1 * batch - 0.01 * architecture[1]!;
+      },
+      fullValidation: (architecture) => ({ top1: 90 + architecture[1]!, top5: null, loss: 0.5 }),
+    };
+    const settings = searchSettings(state, 'f', { candidates: 1, scope: 'any', shortlist: { factor: 3, batches: 2 } });
+    const { events, outcome } = await search(state, settings, evaluator);
+    assert.deepEqual((events[0]!.data as EventData<'SearchStarted'>).shortlist, { factor: 3, batches: 2 });
+    const removed = events.flatMap((e) => (e.type === 'CandidateRemoved' ? [`${e.data.reason}:${e.data.architecture.join('')}`] : []));
+    // 3 x 1 proposals, each removed as it is proposed (never proposed twice), none evaluated on the way.
+    assert.equal(removed.length, 3);
+    assert.ok(removed.every((r) => r.startsWith('shortlisted:')), removed.join(' '));
+    const proposals = removed.map((r) => r.slice('shortlisted:'.length));
+    assert.equal(new Set(proposals).size, 3);
+    // The fills (scope 'any', updateDataFreq 1000) all used batch 0; scoring uses batches 1 and 2
+    // for every proposal, in proposal order, with no backup.
+    const fills = calls.length - 6;
+    assert.ok(calls.slice(0, fills).every((c) => c.batch === 0));
+    assert.deepEqual(calls.slice(fills), proposals.flatMap((p) => [{ architecture: p, batch: 1 }, { architecture: p, batch: 2 }]));
+    const scoring = events.filter((e) => e.type === 'ValidationBatchEvaluated').slice(fills);
+    assert.deepEqual(scoring.map((e) => (e.data as EventData<'ValidationBatchEvaluated'>).evaluation), [0, 1, 2, 3, 4, 5].map((i) => fills + i));
+    const after = events.slice(events.indexOf(scoring[0]!));
+    assert.equal(after.filter((e) => e.type === 'VisitCountsUpdated').length, 0, 'scoring backs nothing up');
+    // Mean losses: 1.15 - 0.01 * (second op). The first proposal ending in 1 is the one evaluated.
+    const best = proposals.find((p) => p.endsWith('1')) ?? proposals[0]!;
+    assert.deepEqual(outcome.evaluated.map((c) => c.architecture.join('')), [best]);
+    assert.equal(outcome.validationBatchEvaluations, fills + 6);
+    // Off by default (the authors' search).
+    assert.equal(searchSettings(state, 'f').shortlist, null);
+  });
+
   it('uses the search window, not the training window', async () => {
     // FLOPs = 1000 + 100 * (layer-0 op): the search window [1000, 1050] admits only [0, *].
     const state = trainedTree({ searchWindow: { min: 1000, max: 1050 } });

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { hasCode } from '../../src/kernel/domain-error.js';
 import { loadNasBenchMacro, loadTable, parseTableSpec, type TableSpec } from '../../src/tabular/table.js';
 import { nasBenchMacroJson } from '../support/paths.js';
-import { csvOf, tempFile, tinyRows, tinySpec } from './fixtures.js';
+import { csvOf, tempFile, tinyDefinition, tinyRows, tinySpec } from './fixtures.js';
 
 /** Asserts that loading fails with a TableError naming `row` and mentioning every `words`. */
 function rejects(load: () => unknown, row: string | null, ...words: string[]): void {
@@ -28,7 +28,8 @@ describe('NAS-Bench-Macro table', { skip: !existsSync(nasBenchMacroJson) && 'ben
     assert.ok(Math.abs(table.truth(best) - 93.1267) < 1e-4);
     assert.equal(table.rank(best), 1);
     assert.equal(table.rank([2, 2, 2, 1, 2, 2, 0, 2]), 1, 'the equivalent network 22212202 shares rank 1');
-    assert.deepEqual(table.best(), best, 'the best architecture in canonical form');
+    assert.equal(table.truth(table.best()), table.truth(best), 'best() has the highest ground truth');
+    assert.deepEqual(table.best(), [2, 2, 2, 1, 2, 2, 0, 2], 'the first of the two in row order');
     assert.equal(table.accuracy(best, 1), 93.32999420166016);
     assert.equal(table.rowOf(table.architectureAt(1234)), 1234);
   });
@@ -144,4 +145,40 @@ describe('generic tables (CSV and JSON with a spec)', () => {
     assert.equal(field({ ...tinySpec, searchSpace: 'no-such-preset' }, true), 'searchSpace');
     assert.equal(field({ ...tinySpec, searchSpace: { ...(tinySpec.searchSpace as object), stem: { channels: 8, kernel: 4, stride: 1 } } }, true), 'searchSpace.stem.kernel');
   });
+
+  it('best() is the true maximum even where identities are not interchangeable', () => {
+    // Layers 1 and 2 preserve shape with the same ops, so the space's canonical form moves
+    // identities to the end: [0, 0, 1] and [0, 1, 0] are one class. This table does not give
+    // them equal accuracies, and [0, 0, 1] is its best row.
+    const same = { channels: 16, stride: 1 as const, ops: tinyDefinition.layers[0]!.ops };
+    const definition = { ...tinyDefinition, layers: [tinyDefinition.layers[1]!, same, same] };
+    const spec: TableSpec = { name: 'identities', searchSpace: definition, key: { separator: '-' }, columns: { key: 'arch', accuracy: ['acc'] } };
+    const rows = [];
+    for (let a = 0; a < 3; a++) for (let b = 0; b < 2; b++) for (let c = 0; c < 2; c++) rows.push({ arch: `${a}-${b}-${c}`, acc: a === 0 && b === 0 && c === 1 ? 95 : 80 + a + b });
+    const table = loadTable(tempFile('.csv', csvOf(rows)), spec);
+    assert.deepEqual(table.space.canonical([0, 0, 1]), [0, 1, 0], 'the two are one class for the space');
+    assert.deepEqual(table.best(), [0, 0, 1]);
+    assert.equal(table.truth(table.best()), 95);
+  });
+
+  it('refuses accuracies given as fractions unless the spec gives a scale', () => {
+    const fractions = tinyRows().map((r) => ({ ...r, run1: r.run1 / 100, run2: r.run2 / 100 }));
+    rejects(() => loadTable(tempFile('.csv', csvOf(fractions)), tinySpec), null, 'at most 1', 'fractions', '"scale": 100');
+    const table = loadTable(tempFile('.csv', csvOf(fractions)), { ...tinySpec, scale: 100 });
+    assert.ok(Math.abs(table.truth([1, 2]) - (88 + 89) / 2) < 1e-9);
+    assert.ok(Math.abs(table.accuracy([1, 2], 0) - 88) < 1e-9);
+    // a scale that leaves values above 100 names the row and the scaled value
+    rejects(() => loadTable(tempFile('.csv', csvOf(tinyRows())), { ...tinySpec, scale: 100 }), 'line 2', "accuracy column 'run1' is 80 (x 100 = 8000)");
+  });
+
+  it('reads the ground truth from its own columns when the spec names them', () => {
+    const rows = tinyRows().map((r, i) => ({ ...r, test: 70 + i }));
+    const table = loadTable(tempFile('.csv', csvOf(rows)), { ...tinySpec, columns: { ...tinySpec.columns, truth: ['test'] } });
+    assert.equal(table.truth([0, 0]), 70, 'the truth column, not the mean of run1 and run2');
+    assert.equal(table.truth([1, 2]), 75);
+    assert.equal(table.accuracy([1, 2], 1), 89, 'the proxy still reads the accuracy columns');
+    assert.deepEqual(table.best(), [1, 2]);
+    rejects(() => loadTable(tempFile('.csv', csvOf(tinyRows())), { ...tinySpec, columns: { ...tinySpec.columns, truth: ['test'] } }), 'line 1 (header)', "no column 'test'");
+  });
 });
+

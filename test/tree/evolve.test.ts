@@ -11,7 +11,7 @@ import { experiment, simulateTraining, syntheticLoss, tinySpace } from './helper
 const created = (opCounts: number[]): DomainEvent => ({ type: 'ExperimentCreated', data: experiment(opCounts) });
 const started = (searchId = 's1'): DomainEvent => ({
   type: 'SearchStarted',
-  data: { searchId, strategy: 'hierarchical', candidates: 3, topK: 2, referenceLoss: 1, flopsWindow: null, scope: 'any', tree: 'continued', updateDataFreq: 1 },
+  data: { searchId, strategy: 'hierarchical', candidates: 3, topK: 2, referenceLoss: 1, flopsWindow: null, scope: 'any', tree: 'continued', updateDataFreq: 1, shortlist: null },
 });
 const removed = (architecture: number[], searchId = 's1'): DomainEvent => ({
   type: 'CandidateRemoved',

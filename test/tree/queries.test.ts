@@ -99,7 +99,7 @@ describe('read models', () => {
     assert.deepEqual(topLeaves(s, 0).leaves, []);
     const r = fold(
       [
-        { type: 'SearchStarted', data: { searchId: 'x', strategy: 'hierarchical', candidates: 1, topK: 1, referenceLoss: 1, flopsWindow: null, scope: 'trained', tree: 'as-trained', updateDataFreq: 1000 } },
+        { type: 'SearchStarted', data: { searchId: 'x', strategy: 'hierarchical', candidates: 1, topK: 1, referenceLoss: 1, flopsWindow: null, scope: 'trained', tree: 'as-trained', updateDataFreq: 1000, shortlist: null } },
         { type: 'CandidateRemoved', data: { searchId: 'x', architecture: [0, 1], reason: 'evaluated' } },
       ] as DomainEvent[],
       s,

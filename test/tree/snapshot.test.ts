@@ -46,7 +46,7 @@ function randomHistory(rng: Rng, length: number): ProjectableEvent[] {
       });
     } else if (r < 0.8 || search === 0) {
       search++;
-      out.push({ type: 'SearchStarted', data: { searchId: `s${search}`, strategy: 'hierarchical', candidates: 5, topK: 3, referenceLoss: rng.next(), flopsWindow: null, scope: search % 2 ? 'trained' : 'any', tree: search % 3 ? 'as-trained' : 'continued', updateDataFreq: 1000 } });
+      out.push({ type: 'SearchStarted', data: { searchId: `s${search}`, strategy: 'hierarchical', candidates: 5, topK: 3, referenceLoss: rng.next(), flopsWindow: null, scope: search % 2 ? 'trained' : 'any', tree: search % 3 ? 'as-trained' : 'continued', updateDataFreq: 1000, shortlist: null } });
     } else if (r < 0.9) {
       out.push({ type: 'CandidateRemoved', data: { searchId: `s${search}`, architecture: randomPath(L), reason: 'evaluated' } });
     } else if (r < 0.95) {

@@ -57,6 +57,17 @@ export class ExperimentReads {
     return this.coalesced(id, read);
   }
 
+  /**
+   * The experiment's view as `view` would read it, as an immutable copy that stays valid across
+   * awaits (for answers written over time, e.g. a streamed tree). Reading now, concurrent callers
+   * at one stream version share one copy (the projector keeps it until the next event).
+   */
+  async stableView(id: string, options: ReadOptions): Promise<ExperimentView> {
+    const required = Math.max(options.at ?? 0, options.minPosition ?? 0);
+    if (required > 0) await this.awaitPosition(required, options.waitMs ?? DEFAULT_WAIT_MS);
+    return options.at !== undefined ? this.projections.at(id, options.at) : this.projections.current(id);
+  }
+
   /** Waits until the database holds a committed event at `position` or later. */
   async awaitPosition(position: number, waitMs: number): Promise<void> {
     if (await this.reached(position)) return;

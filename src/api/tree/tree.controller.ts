@@ -1,5 +1,6 @@
-import { Controller, Get, Param, Query, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Headers, Param, Query, Res, StreamableFile, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { AuditLedger } from '../../experiments/ports.js';
@@ -10,7 +11,7 @@ import { ExperimentReads } from '../shared/experiment-reads.js';
 import { ApiErrors, ApiExperimentParam } from '../shared/openapi.js';
 import { ledgerQuerySchema, nodeParamsSchema, opsQuerySchema, treeQuerySchema } from './requests.js';
 import { StreamPositionInterceptor } from '../shared/stream-position.interceptor.js';
-import { SnapshotCache } from './tree-snapshot.js';
+import { SnapshotCache, snapshotEtag, snapshotJson, matchesEtag } from './tree-snapshot.js';
 
 const DEFAULT_DEPTH = 2;
 const DEFAULT_TOP = 10;
@@ -41,15 +42,31 @@ export class TreeController {
   async tree(
     @ExperimentId() id: string,
     @Query({ schema: treeQuerySchema }) query: z.output<typeof treeQuerySchema>,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) response: ServerResponse,
-  ): Promise<string> {
+  ): Promise<string | StreamableFile> {
     const snapshot = { path: query.path ?? [], depth: query.depth ?? DEFAULT_DEPTH, top: query.top ?? DEFAULT_TOP, minVisits: query.minVisits ?? 0 };
-    const rendered = await this.reads.view(id, query, (view) => this.snapshots.render(view, snapshot, { at: query.at ?? null }));
-    // Already serialized (and cached per stream version): sent as is.
-    response.setHeader('Content-Type', 'application/json; charset=utf-8');
-    response.setHeader('X-Stream-Position', String(rendered.position));
-    response.setHeader('X-Stream-Version', String(rendered.version));
-    return rendered.json;
+    const extra = { at: query.at ?? null };
+    const answer = await this.reads.view(id, query, (view) => this.snapshots.answer(view, snapshot, extra, ifNoneMatch));
+    response.setHeader('Cache-Control', 'no-cache');
+    if (answer.kind !== 'stream') {
+      response.setHeader('ETag', answer.etag);
+      response.setHeader('X-Stream-Position', String(answer.position));
+      response.setHeader('X-Stream-Version', String(answer.version));
+      // Not modified: an empty body; Express answers 304 because the request's If-None-Match matches the ETag.
+      if (answer.kind === 'not-modified') return '';
+      response.setHeader('Content-Type', 'application/json; charset=utf-8');
+      return answer.json;
+    }
+    // Too large to render and keep: written in chunks from a copy of the tree that stays valid
+    // while the client reads (shared by the readers of one stream version).
+    const view = await this.reads.stableView(id, query);
+    const etag = snapshotEtag(view, snapshot, extra);
+    response.setHeader('ETag', etag);
+    response.setHeader('X-Stream-Position', String(view.position));
+    response.setHeader('X-Stream-Version', String(view.version));
+    if (matchesEtag(ifNoneMatch, etag)) return '';
+    return new StreamableFile(Readable.from(snapshotJson(view, snapshot, extra), { objectMode: false }), { type: 'application/json; charset=utf-8' });
   }
 
   @Get('nodes/:path')
