@@ -1,8 +1,10 @@
 /**
- * The search-quality plot of `npm run bench:search` (bench/results/search.svg): the chosen
- * architecture's true accuracy against K per strategy, with +- 1 standard error bars, the exact
- * expectation of random search and the table's best as references. A Vega-Lite spec rendered
- * to SVG by Vega in Node (no canvas, no browser).
+ * Accuracy of a search's choice against K (full evaluations), one line per series with +- 1
+ * standard error bars, dashed reference lines: the plot of `npm run bench:search`
+ * (bench/results/search.svg: per strategy, with random search's exact expectation and the
+ * table's best) and of `npm run bench:ablation` (bench/results/ablation.svg: the choice's
+ * stand-alone and supernet accuracy). A Vega-Lite spec rendered to SVG by Vega in Node (no
+ * canvas, no browser).
  */
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
@@ -14,28 +16,33 @@ export interface ChartSeries {
   readonly points: readonly { readonly k: number; readonly mean: number; readonly standardError: number }[];
 }
 
-export interface SearchChart {
-  readonly title: string;
-  readonly budgets: readonly number[];
-  readonly series: readonly ChartSeries[];
-  /** E[best true accuracy] of K uniform draws without replacement, per K */
-  readonly randomExpectation: readonly { readonly k: number; readonly value: number }[];
-  /** the best true accuracy in the table */
-  readonly best: number;
+/** A dashed line without error bars (an expectation, a table's best). */
+export interface ChartReference {
+  readonly label: string;
+  readonly color: string;
+  readonly points: readonly { readonly k: number; readonly value: number }[];
 }
 
-const RANDOM_REFERENCE = { label: 'random, exact E[max truth]', color: '#7f7f7f' };
-const BEST_REFERENCE = { label: 'global best', color: '#000000' };
+export interface SearchChart {
+  readonly title: string;
+  readonly yTitle: string;
+  readonly budgets: readonly number[];
+  readonly series: readonly ChartSeries[];
+  readonly references: readonly ChartReference[];
+}
+
+/** A constant reference over the whole K axis. */
+export function constantReference(label: string, color: string, budgets: readonly number[], value: number): ChartReference {
+  return { label, color, points: [budgets[0]!, budgets[budgets.length - 1]!].map((k) => ({ k, value })) };
+}
 
 export async function searchChartSvg(chart: SearchChart): Promise<string> {
   const rows = chart.series.flatMap((s) =>
     s.points.map((p) => ({ series: s.label, k: p.k, mean: p.mean, low: p.mean - p.standardError, high: p.mean + p.standardError })),
   );
-  const references = [
-    ...chart.randomExpectation.map((r) => ({ series: RANDOM_REFERENCE.label, k: r.k, mean: r.value })),
-    ...[chart.budgets[0]!, chart.budgets[chart.budgets.length - 1]!].map((k) => ({ series: BEST_REFERENCE.label, k, mean: chart.best })),
-  ];
+  const references = chart.references.flatMap((r) => r.points.map((p) => ({ series: r.label, k: p.k, mean: p.value })));
   const lowest = Math.min(...rows.map((r) => r.low), ...references.map((r) => r.mean));
+  const highest = Math.max(...rows.map((r) => r.high), ...references.map((r) => r.mean));
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: chart.title,
@@ -54,16 +61,16 @@ export async function searchChartSvg(chart: SearchChart): Promise<string> {
       y: {
         field: 'mean',
         type: 'quantitative',
-        title: 'true mean accuracy (%)',
-        scale: { domain: [Math.floor(lowest * 10) / 10 - 0.1, Math.ceil(chart.best * 10) / 10 + 0.1], zero: false },
+        title: chart.yTitle,
+        scale: { domain: [Math.floor(lowest * 10) / 10 - 0.1, Math.ceil(highest * 10) / 10 + 0.1], zero: false },
       },
       color: {
         field: 'series',
         type: 'nominal',
         title: null,
         scale: {
-          domain: [...chart.series.map((s) => s.label), RANDOM_REFERENCE.label, BEST_REFERENCE.label],
-          range: [...chart.series.map((s) => s.color), RANDOM_REFERENCE.color, BEST_REFERENCE.color],
+          domain: [...chart.series.map((s) => s.label), ...chart.references.map((r) => r.label)],
+          range: [...chart.series.map((s) => s.color), ...chart.references.map((r) => r.color)],
         },
         legend: { orient: 'bottom-right', labelLimit: 0 },
       },
@@ -73,7 +80,7 @@ export async function searchChartSvg(chart: SearchChart): Promise<string> {
       {
         data: { values: rows },
         mark: { type: 'errorbar', ticks: true },
-        encoding: { y: { field: 'low', type: 'quantitative', title: 'true mean accuracy (%)' }, y2: { field: 'high' } },
+        encoding: { y: { field: 'low', type: 'quantitative', title: chart.yTitle }, y2: { field: 'high' } },
       },
       { data: { values: rows }, mark: { type: 'line', point: { filled: true, size: 50 }, strokeWidth: 2 } },
     ],

@@ -43,7 +43,7 @@ import { AUTHORS_CIFAR_SCHEDULE, createOracleExperiment, runOracleExperiment, ty
 import { nasBenchMacroPath } from '../src/tabular/paths.js';
 import { type AccuracyTable, loadNasBenchMacro, loadTable, readTableSpec } from '../src/tabular/table.js';
 import type { SearchScope, Shortlist } from '../src/tree/events.js';
-import { searchChartSvg } from './search-chart.js';
+import { constantReference, searchChartSvg } from './search-chart.js';
 import { printTable, writeJson } from './support.js';
 
 const BUDGETS = [20, 50, 100, 200] as const;
@@ -274,8 +274,11 @@ async function main(): Promise<void> {
         color: COLORS[strategy],
         points: rows.filter((r) => r.strategy === LABELS[strategy]).map((r) => ({ k: r.K, mean: r.meanAcc, standardError: r.stdAcc / Math.sqrt(r.seeds) })),
       })),
-      randomExpectation: BUDGETS.map((k) => ({ k, value: reference[k]! })),
-      best: table.truth(table.best()),
+      yTitle: 'true mean accuracy (%)',
+      references: [
+        { label: 'random, exact E[max truth]', color: '#7f7f7f', points: BUDGETS.map((k) => ({ k, value: reference[k]! })) },
+        constantReference('global best', '#000000', BUDGETS, table.truth(table.best())),
+      ],
     }),
   );
   console.log(`wrote ${RESULTS}.json, .csv, .svg`);

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { AnalysisModule } from './analysis/analysis.module.js';
 import { CheckpointsModule } from './checkpoints/checkpoints.module.js';
 import { EventsModule } from './events/events.module.js';
 import { ExperimentsModule } from './experiments/experiments.module.js';
@@ -19,7 +20,7 @@ import { WorkersModule } from './workers/workers.module.js';
  * the validation pipe is global and checks every request part declared with a zod schema.
  */
 @Module({
-  imports: [ApiSharedModule, ExperimentsModule, CheckpointsModule, TreeModule, EventsModule, WorkersModule, SearchModule, MetricsModule, TimelineModule],
+  imports: [ApiSharedModule, ExperimentsModule, CheckpointsModule, TreeModule, EventsModule, WorkersModule, SearchModule, AnalysisModule, MetricsModule, TimelineModule],
   providers: [
     { provide: APP_FILTER, useClass: ApiExceptionFilter },
     { provide: APP_PIPE, useClass: SchemaValidationPipe },

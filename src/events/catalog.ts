@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DomainError } from '../kernel/domain-error.js';
 import { issueField } from '../kernel/parse.js';
+import { rankingAnalysisRecordedSchema } from '../analysis/ranking-analysis.js';
 import { searchConfigSchema, strategyNameSchema } from '../search/config.js';
 import {
   architectureSampledSchema,
@@ -95,6 +96,11 @@ export const eventCatalog = {
   CandidateRemoved: { version: 2, schema: candidateRemovedSchema },
   CandidateEvaluated: { version: 1, schema: candidateEvaluatedSchema },
   SearchCompleted: { version: 1, schema: searchCompletedSchema },
+  /**
+   * A supernet's ranking of a stand-alone table's architectures (src/analysis/ranking-analysis.ts):
+   * the pairs (stand-alone, supernet accuracy) and the report computed from them when recorded.
+   */
+  RankingAnalysisRecorded: { version: 1, schema: rankingAnalysisRecordedSchema },
   ExperimentPaused: { version: 1, schema: z.object({ reason: z.string().max(1000) }) },
   /** The order in which pool workers claim it: higher first, then oldest first (default 0). */
   ExperimentPrioritized: { version: 1, schema: z.object({ priority: z.number().int().min(-1_000_000).max(1_000_000), reason: z.string().max(1000) }) },

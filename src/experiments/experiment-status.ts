@@ -59,7 +59,12 @@ export interface ExperimentStatus {
   readonly searches: readonly string[];
   readonly completedSearch: EventData<'SearchCompleted'> | null;
   readonly searchSummaries: readonly SearchSummary[];
+  /** every RankingAnalysisRecorded, oldest first, with its position */
+  readonly rankingAnalyses: readonly RankingAnalysis[];
 }
+
+/** A recorded ranking analysis as the status projection keeps it. */
+export type RankingAnalysis = EventData<'RankingAnalysisRecorded'> & { readonly position: number };
 
 export const initialStatus: ExperimentStatus = Object.freeze({
   name: null,
@@ -78,6 +83,7 @@ export const initialStatus: ExperimentStatus = Object.freeze({
   searches: [],
   completedSearch: null,
   searchSummaries: [],
+  rankingAnalyses: [],
 });
 
 export function evolveStatus(status: ExperimentStatus, event: StatusEvent): ExperimentStatus {
@@ -144,6 +150,8 @@ export function evolveStatus(status: ExperimentStatus, event: StatusEvent): Expe
       return updateSearch(status, event.data.searchId, (s) => ({ ...s, evaluations: [...s.evaluations, { ...event.data, position: event.position }] }));
     case 'SearchCompleted':
       return updateSearch({ ...status, completedSearch: event.data }, event.data.searchId, (s) => ({ ...s, result: { ...event.data, position: event.position } }));
+    case 'RankingAnalysisRecorded':
+      return { ...status, rankingAnalyses: [...status.rankingAnalyses, { ...event.data, position: event.position }] };
     case 'ExperimentPaused':
       return { ...status, lifecycle: 'paused', pausedReason: event.data.reason };
     case 'ExperimentResumed':

@@ -96,14 +96,31 @@ export interface StandaloneProgress {
   readonly reused: boolean;
 }
 
+export interface StandaloneHooks {
+  readonly onNetwork?: (p: StandaloneProgress) => void;
+  readonly onStep?: (step: number, loss: number) => void;
+  readonly signal?: AbortSignal;
+  readonly log?: (line: string) => void;
+}
+
 /**
  * Trains (or reuses) every sampled network and returns the rows in sample order; `outDir`
  * receives one JSON per network as soon as it is done.
  */
-export async function trainStandaloneSample(
+export function trainStandaloneSample(settings: StandaloneSettings, outDir: string, hooks: StandaloneHooks = {}): Promise<StandaloneRow[]> {
+  return trainStandaloneNetworks(settings, sampleArchitectures(settings.experiment.searchSpace as SearchSpaceDefinition, settings.count, settings.sampleSeed), outDir, hooks);
+}
+
+/**
+ * Trains (or reuses) the given architectures with the table's recipe (`settings`: experiment,
+ * steps, training and split seeds; `count` and `sampleSeed` are not used), e.g. a search's
+ * choices whose stand-alone accuracy a sample does not hold. Rows in the order given.
+ */
+export async function trainStandaloneNetworks(
   settings: StandaloneSettings,
+  archs: readonly Architecture[],
   outDir: string,
-  hooks: { readonly onNetwork?: (p: StandaloneProgress) => void; readonly onStep?: (step: number, loss: number) => void; readonly signal?: AbortSignal; readonly log?: (line: string) => void } = {},
+  hooks: StandaloneHooks = {},
 ): Promise<StandaloneRow[]> {
   const training = trainingSettingsSchema.parse(settings.experiment.training);
   const space = settings.experiment.searchSpace as SearchSpaceDefinition;
@@ -117,7 +134,6 @@ export async function trainStandaloneSample(
   const runs = join(outDir, 'runs');
   mkdirSync(runs, { recursive: true });
   const rows: StandaloneRow[] = [];
-  const archs = sampleArchitectures(space, settings.count, settings.sampleSeed);
   for (const [index, arch] of archs.entries()) {
     if (hooks.signal?.aborted) break;
     const key = ss.encode(arch);

@@ -8,7 +8,7 @@ import {
   spearmanRho,
   topKOverlap,
 } from '../../src/analysis/rank-correlation.js';
-import { meanAndStd, rankingReport, searchNumberCurve } from '../../src/analysis/ranking.js';
+import { meanAndStd, rankingReport } from '../../src/analysis/ranking.js';
 
 const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} != ${expected}`);
 
@@ -53,42 +53,7 @@ describe('ranking of a supernet against stand-alone accuracies', () => {
   });
 });
 
-describe('search-number curve over a sample', () => {
-  it('exact expectations on the hand-made table', () => {
-    const [k1, k2, k5] = searchNumberCurve(truth, estimate, [1, 2, 5]);
-    // K = 1: a uniform draw
-    close(k1!.chosenTruth, 3, 'K=1 truth');
-    close(k1!.bestTruth, 3, 'K=1 best');
-    // K = 2: places by supernet 4,2,3,0,1 are chosen with probability 4/10, 3/10, 2/10, 1/10, 0
-    close(k2!.chosenTruth, 0.4 * 5 + 0.3 * 3 + 0.2 * 4 + 0.1 * 1, 'K=2 truth');
-    close(k2!.chosenEstimate, 4, 'K=2 estimate');
-    close(k2!.bestTruth, 4, 'K=2 best');
-    // K = n: the supernet's favourite
-    close(k5!.chosenTruth, 5, 'K=5');
-    assert.throws(() => searchNumberCurve(truth, estimate, [6]), /K must be/);
-  });
-
-  it('agrees with enumerating every draw', () => {
-    const t = [91.2, 90.1, 93.4, 92.0, 90.1, 94.0, 89.5];
-    const e = [70.3, 72.9, 71.0, 71.0, 69.2, 73.5, 68.8];
-    for (const k of [1, 2, 3, 4, 7]) {
-      let chosen = 0;
-      let best = 0;
-      let draws = 0;
-      for (let mask = 0; mask < 1 << t.length; mask++) {
-        const members = t.map((_, i) => i).filter((i) => mask & (1 << i));
-        if (members.length !== k) continue;
-        draws++;
-        const pick = members.reduce((a, b) => (e[b]! > e[a]! ? b : a));
-        chosen += t[pick]!;
-        best += Math.max(...members.map((i) => t[i]!));
-      }
-      const [point] = searchNumberCurve(t, e, [k]);
-      assert.ok(Math.abs(point!.chosenTruth - chosen / draws) < 1e-9, `K=${k} chosen`);
-      assert.ok(Math.abs(point!.bestTruth - best / draws) < 1e-9, `K=${k} best`);
-    }
-  });
-
+describe('summaries over seeds', () => {
   it('mean and sample standard deviation', () => {
     assert.deepEqual(meanAndStd([1, 2, 3]), { mean: 2, std: 1, n: 3 });
     assert.deepEqual(meanAndStd([4]), { mean: 4, std: 0, n: 1 });

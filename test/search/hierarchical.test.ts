@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DomainEvent, EventData } from '../../src/events/catalog.js';
 import { runHierarchicalSearch } from '../../src/search/hierarchical.js';
+import { rankCandidates } from '../../src/search/outcome.js';
 import { withCode } from '../support/errors.js';
 import { searchSettings } from '../../src/search/settings.js';
 import type { SearchEvent } from '../../src/search/session.js';
@@ -110,6 +111,21 @@ describe('hierarchical node selection', () => {
     assert.equal(evaluator.batchCalls.length, 0);
     const after = fold(events, state);
     assert.equal(nodeAt(after, []).removed, true, 'every leaf is gone');
+  });
+
+  it('K only stops the loop: the first k candidates of a K = 20 search are a K = k search\'s, so its best of the first k is what budget k chooses (the search-number curve)', async () => {
+    const opCounts = [3, 3, 3, 3];
+    const space = tinySpace(opCounts);
+    const created = experiment(opCounts, { schedule: { stepsPerEpoch: 10, warmupSteps: 20, treeBuildingSteps: 60, mctSteps: 120 }, hp: { nThreshold: 2 } });
+    const { state } = simulateTraining(space, created, syntheticLoss(7));
+    const run = (k: number) => runHierarchicalSearch(state, space, searchSettings(state, 'h', { candidates: k }), { evaluator: fakeEvaluator(7), emit: () => undefined });
+    const long = await run(20);
+    assert.equal(long.evaluated.length, 20);
+    for (const k of [1, 5, 10]) {
+      const short = await run(k);
+      assert.deepEqual(short.evaluated, long.evaluated.slice(0, k), `K = ${k}: the same candidates in the same order`);
+      assert.deepEqual(short.best, rankCandidates(long.evaluated.slice(0, k))[0], `K = ${k}: the same choice`);
+    }
   });
 
   it('evaluates K distinct candidates, never re-proposes one, and stops when the space is exhausted', async () => {

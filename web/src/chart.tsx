@@ -1,11 +1,11 @@
-/** ECharts (tree-shaken: line and heatmap charts on canvas) in a Preact component. */
-import { HeatmapChart, LineChart } from 'echarts/charts';
+/** ECharts (tree-shaken: line, heatmap and scatter charts on canvas) in a Preact component. */
+import { HeatmapChart, LineChart, ScatterChart } from 'echarts/charts';
 import { DataZoomComponent, GridComponent, LegendComponent, MarkAreaComponent, MarkLineComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 import { useEffect, useRef } from 'preact/hooks';
 
-echarts.use([LineChart, HeatmapChart, GridComponent, TooltipComponent, DataZoomComponent, LegendComponent, MarkAreaComponent, MarkLineComponent, VisualMapComponent, CanvasRenderer]);
+echarts.use([LineChart, HeatmapChart, ScatterChart, GridComponent, TooltipComponent, DataZoomComponent, LegendComponent, MarkAreaComponent, MarkLineComponent, VisualMapComponent, CanvasRenderer]);
 
 export type ChartOption = echarts.EChartsCoreOption;
 export type ChartInstance = echarts.ECharts;

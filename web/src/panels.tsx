@@ -214,7 +214,7 @@ interface EventsAnswer {
   next: number | null;
 }
 
-const EVENT_TYPES = ['', 'ExperimentCreated', 'PhaseChanged', 'ArchitectureSampled', 'RewardRecorded', 'VisitCountsUpdated', 'CheckpointSaved', 'WorkerLeaseAcquired', 'SearchStarted', 'CandidateEvaluated', 'SearchCompleted'];
+const EVENT_TYPES = ['', 'ExperimentCreated', 'PhaseChanged', 'ArchitectureSampled', 'RewardRecorded', 'VisitCountsUpdated', 'CheckpointSaved', 'WorkerLeaseAcquired', 'SearchStarted', 'CandidateEvaluated', 'SearchCompleted', 'RankingAnalysisRecorded'];
 
 export function EventLog(props: { experimentId: string; tick: number }) {
   const [type, setType] = useState('');

@@ -1,9 +1,10 @@
-/** One run: status, time travel, live charts, probabilities, tree, ledger, G, search, what-if, events. */
+/** One run: status, time travel, live charts, probabilities, tree, ledger, G, search, ranking, what-if, events. */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, listExperiments, type StreamState } from './api.js';
 import { fmt } from './format.js';
 import { LiveFeed } from './live.js';
 import { EventLog, SearchPanel, WhatIfPanel } from './panels.js';
+import { RankingPanel } from './ranking.js';
 import { LossChart, Probabilities } from './timeline.js';
 import { TreePanel } from './tree.js';
 import type { ExperimentStatus } from './types.js';
@@ -70,7 +71,7 @@ export function RunPage(props: { id: string; at: number | null }) {
     // Nothing here re-renders per event: the page (and every panel) re-reads once a second at
     // most, and only the loss chart follows each event (in LossChart, without re-rendering).
     const unsubscribe = live.subscribe((events) => {
-      if (events.some((e) => e.type.startsWith('Search') || e.type.startsWith('Candidate'))) setSearchTick((t) => t + 1);
+      if (events.some((e) => e.type.startsWith('Search') || e.type.startsWith('Candidate') || e.type === 'RankingAnalysisRecorded')) setSearchTick((t) => t + 1);
       if (timer === null && events.length > 0) {
         timer = window.setTimeout(() => {
           timer = null;
@@ -113,6 +114,7 @@ export function RunPage(props: { id: string; at: number | null }) {
       <Probabilities experimentId={id} at={at} tick={tick} />
       <TreePanel experimentId={id} at={at} tick={tick} />
       <SearchPanel experimentId={id} at={at} tick={searchTick} />
+      <RankingPanel experimentId={id} at={at} tick={searchTick} />
       <WhatIfPanel status={status} at={at} />
       <EventLog experimentId={id} tick={tick} />
     </main>

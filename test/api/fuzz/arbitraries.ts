@@ -237,6 +237,7 @@ export function requestArbitrary(target: FuzzTarget): fc.Arbitrary<FuzzRequest> 
     fc.tuple(id, leaseId, step, loss, fc.boolean()).map(([i, l, s, x, extra]) => ({ method: 'POST', path: `/experiments/${i}/tell`, body: toJsonText({ leaseId: l, step: s, loss: x, ...(extra ? { extra: 1 } : {}) }), kind: 'tell' })),
     fc.tuple(id, mutated({ strategy: 'random', candidates: 3 }, ['strategy', 'candidates'])).map(([i, body]) => ({ method: 'POST', path: `/experiments/${i}/search`, body, kind: 'search-start' })),
     fc.tuple(id, query(['at', 'minPosition', 'waitMs'])).map(([i, q]) => ({ method: 'GET', path: `/experiments/${i}/search${q}`, kind: 'search' })),
+    fc.tuple(id, query(['at', 'minPosition', 'waitMs'])).map(([i, q]) => ({ method: 'GET', path: `/experiments/${i}/rankings${q}`, kind: 'rankings' })),
     fc
       .tuple(
         id,
