@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { PgliteDatabase } from '../src/database/pglite-database.js';
 import { EventStore } from '../src/events/event-store.js';
@@ -18,6 +18,7 @@ import { fold } from '../src/tree/evolve.js';
 import { toPlain } from '../src/tree/state.js';
 
 const cli = resolve(fileURLToPath(import.meta.url), '..', '..', 'src', 'cli', 'main.js');
+const killHook = pathToFileURL(resolve(fileURLToPath(import.meta.url), '..', 'kill-in-commit.js')).href;
 
 /** Tiny CIFAR-10 batches in the official binary format: the label shapes the image, so it is learnable. */
 export function writeCifarBatches(dir: string, perFile = 40): void {
@@ -55,10 +56,12 @@ interface ChildResult {
   readonly output: string;
 }
 
-function runCli(args: string[], dataDir: string, killAfterMs?: number): Promise<ChildResult> {
+/** `killInCommit`: `<step>:<writes>`, the process dies inside the commit of that step's reward (scripts/kill-in-commit.ts). */
+function runCli(args: string[], dataDir: string, killAfterMs?: number, killInCommit?: string): Promise<ChildResult> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      env: { ...process.env, MCTNAS_DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'error', MCTNAS_WORKER_ID: 'crash-worker', TF_BACKEND: 'wasm' },
+    const hook = killInCommit === undefined ? [] : ['--import', killHook];
+    const child = spawn(process.execPath, [...hook, cli, ...args], {
+      env: { ...process.env, MCTNAS_DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'error', MCTNAS_WORKER_ID: 'crash-worker', TF_BACKEND: 'wasm', MCTNAS_KILL_IN_COMMIT: killInCommit ?? '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -96,6 +99,8 @@ function comparable(events: StoredEvent[]) {
 
 export interface CrashScenarioResult {
   readonly kills: number;
+  /** kills that landed inside the commit of a step's reward and the next step's sample */
+  readonly commitKills: number;
   readonly restarts: number;
   readonly identicalHistory: boolean;
   readonly identicalTree: boolean;
@@ -107,7 +112,14 @@ export interface CrashScenarioResult {
   readonly secondsInterrupted: number;
 }
 
-export async function runCrashScenario(options: { workDir: string; kills: number; seed: number; log?: (line: string) => void }): Promise<CrashScenarioResult> {
+/**
+ * `commitKills` runs first: run i dies inside the write-behind commit of [reward, next sample]
+ * of step 4 + 9i (never a checkpoint step, so the commit is one of the write-behind ones) at its
+ * first or second file write (an embedded-database commit writes 1-2 pages; none is fsynced, a
+ * killed process leaves what it wrote in the OS cache); then `kills` SIGKILLs at seeded random
+ * instants.
+ */
+export async function runCrashScenario(options: { workDir: string; kills: number; commitKills?: number; seed: number; log?: (line: string) => void }): Promise<CrashScenarioResult> {
   const log = options.log ?? (() => undefined);
   const data = join(options.workDir, 'cifar');
   writeCifarBatches(data);
@@ -126,12 +138,23 @@ export async function runCrashScenario(options: { workDir: string; kills: number
   const crashDir = join(options.workDir, 'crashing');
   const id = await createExperiment(crashDir, requestFile);
   let kills = 0;
+  let commitKills = 0;
   let restarts = 0;
   started = Date.now();
   for (let attempt = 0; ; attempt++) {
-    if (attempt > options.kills * 4 + 10) throw new Error('the interrupted run never finished');
+    if (attempt > (options.kills + (options.commitKills ?? 0)) * 4 + 10) throw new Error('the interrupted run never finished');
     // Kill instants spread over start-up, replay, training and search (seeded, so a failure
     // reproduces); each window is a fraction of the whole run so every planned kill lands.
+    if (commitKills < (options.commitKills ?? 0)) {
+      const step = 4 + 9 * commitKills;
+      const writes = 1 + Math.floor(uniformAt(options.seed, attempt, 'crash-commit-writes', 0) * 2);
+      const result = await runCli(train(id), crashDir, undefined, `${step}:${writes}`);
+      restarts += 1;
+      if (result.signal !== 'SIGKILL') throw new Error(`the run meant to die in the commit of step ${step} did not: ${result.output}`);
+      commitKills += 1;
+      log(`kill ${commitKills} inside the commit of step ${step}'s reward and step ${step + 1}'s sample, at file write ${writes}`);
+      continue;
+    }
     const window = (secondsUninterrupted * 1000 * 1.2) / options.kills;
     const delay = kills < options.kills ? Math.floor(300 + uniformAt(options.seed, attempt, 'crash-delay', 0) * window) : undefined;
     const result = await runCli(train(id), crashDir, delay);
@@ -158,6 +181,7 @@ export async function runCrashScenario(options: { workDir: string; kills: number
   const total = expected.filter((x) => x.type === 'RewardRecorded').length;
   return {
     kills,
+    commitKills,
     restarts,
     identicalHistory: firstDifference === null,
     identicalTree: isDeepStrictEqual(toPlain(fold(actual)).nodes, toPlain(fold(expected)).nodes),

@@ -41,7 +41,8 @@ export class EventStore extends StreamStore implements EventFeed {
   async append(streamId: string, expected: ExpectedVersion, events: readonly NewEvent[]): Promise<AppendResult> {
     // Validate before opening a transaction: a bad event writes nothing and costs no round trip.
     const prepared = prepareEvents(streamId, events, this.defaultMetadata);
-    const result = await this.database.transaction((tx) => this.appendPrepared(tx, streamId, expected, prepared));
+    // One statement, so one round trip and a transaction of its own (no BEGIN / COMMIT trips).
+    const result = await this.appendPrepared(this.database, streamId, expected, prepared);
     if (!result.duplicate) this.noteGrowth(events.length);
     return result;
   }
@@ -184,19 +185,36 @@ export class EventStore extends StreamStore implements EventFeed {
       .map((e) => `{"t":"${e.type}","sv":${e.schemaVersion},"d":${e.data},"m":${e.metadata},"k":${e.idempotencyKey === null ? 'null' : JSON.stringify(e.idempotencyKey)}}`)
       .join(',')}]`;
     try {
-      const [row] = await executor.query<{ result: unknown }>(`SELECT mctnas_append($1, $2, $3, $4::jsonb) AS result`, [
-        streamId,
-        mode,
-        mode === 'exact' ? expected : null,
-        rows,
-      ]);
+      // The transaction id and now() in the same statement are the appended rows' own
+      // (transaction_id and created_at default to them), so the result needs no read-back.
+      const [row] = await executor.query<{ result: unknown; transaction_id: unknown; created_at: unknown }>(
+        `SELECT mctnas_append($1, $2, $3, $4::jsonb) AS result, pg_current_xact_id()::text AS transaction_id, now() AS created_at`,
+        [streamId, mode, mode === 'exact' ? expected : null, rows],
+      );
       const result = parseJson(row!.result) as { positions: unknown[]; version: unknown; duplicate: boolean };
-      return {
-        streamId,
-        positions: result.positions.map((p) => toSafeInteger(p, 'events.position')),
-        version: toSafeInteger(result.version, 'streams.version'),
-        duplicate: result.duplicate,
-      };
+      const positions = result.positions.map((p) => toSafeInteger(p, 'events.position'));
+      const version = toSafeInteger(result.version, 'streams.version');
+      if (result.duplicate) return { streamId, positions, version, duplicate: true, events: [] };
+      const transactionId = toXid(row!.transaction_id, 'events.transaction_id');
+      const createdAt = toDate(row!.created_at);
+      const first = version - events.length + 1;
+      const stored = events.map(
+        (e, i) =>
+          ({
+            position: positions[i]!,
+            streamId,
+            streamVersion: first + i,
+            type: e.type,
+            schemaVersion: e.schemaVersion,
+            // parsed back from the serialized payload: the values a reader gets (JSON round trip)
+            data: JSON.parse(e.data) as unknown,
+            metadata: JSON.parse(e.metadata) as EventMetadata,
+            idempotencyKey: e.idempotencyKey,
+            transactionId,
+            createdAt,
+          }) as StoredEvent,
+      );
+      return { streamId, positions, version, duplicate: false, events: stored };
     } catch (error) {
       throw translateAppendError(error, streamId, expected);
     }
@@ -272,8 +290,12 @@ function toStoredEvent(row: Row): StoredEvent {
     metadata: parseJson(row.metadata) as EventMetadata,
     idempotencyKey: row.idempotency_key === null || row.idempotency_key === undefined ? null : String(row.idempotency_key),
     transactionId: toXid(row.transaction_id, 'events.transaction_id'),
-    createdAt: row.created_at instanceof Date ? row.created_at : new Date(String(row.created_at)),
+    createdAt: toDate(row.created_at),
   } as StoredEvent;
+}
+
+function toDate(value: unknown): Date {
+  return value instanceof Date ? value : new Date(String(value));
 }
 
 function parseJson(value: unknown): never {

@@ -46,7 +46,7 @@ export class MemoryEventStore extends StreamStore implements EventFeed {
     const stream = this.streams.get(streamId);
     const actual = stream?.events.length ?? 0;
     const duplicate = stream && this.storedDuplicate(streamId, stream, prepared);
-    if (duplicate) return { streamId, positions: duplicate, version: actual, duplicate: true };
+    if (duplicate) return { streamId, positions: duplicate, version: actual, duplicate: true, events: [] };
     if ((mode === 'no-stream' && actual !== 0) || (mode === 'exact' && actual !== expected)) {
       throw new VersionConflictError(streamId, expected, actual);
     }
@@ -54,7 +54,7 @@ export class MemoryEventStore extends StreamStore implements EventFeed {
     this.streams.set(streamId, target);
     const transactionId = String(++this.transaction);
     const createdAt = new Date();
-    const positions = prepared.map((event) => {
+    const stored = prepared.map((event) => {
       const stored = deepFreeze({
         position: ++this.position,
         streamId,
@@ -70,10 +70,10 @@ export class MemoryEventStore extends StreamStore implements EventFeed {
       target.events.push(stored);
       this.all.push(stored);
       if (stored.idempotencyKey !== null) target.byKey.set(stored.idempotencyKey, stored);
-      return stored.position;
+      return stored;
     });
     for (const listener of [...this.listeners]) listener();
-    return { streamId, positions, version: target.events.length, duplicate: false };
+    return { streamId, positions: stored.map((e) => e.position), version: target.events.length, duplicate: false, events: stored };
   }
 
   async streamVersion(streamId: string): Promise<number> {

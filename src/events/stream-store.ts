@@ -28,6 +28,12 @@ export interface AppendResult {
   readonly version: number;
   /** True when every event already existed (an idempotent retry): nothing was written. */
   readonly duplicate: boolean;
+  /**
+   * The events as written, exactly as a reader of the stream would get them back (positions,
+   * versions, transaction, payloads as stored); empty for a duplicate. A writer advances its
+   * projection from these instead of reading its own events back.
+   */
+  readonly events: readonly StoredEvent[];
 }
 
 export interface EventFilter {

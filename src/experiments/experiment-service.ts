@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { randomUUID } from 'node:crypto';
 import type { DomainEvent, EventData, EventMetadata } from '../events/catalog.js';
-import { IdempotencyConflictError, VersionConflictError } from '../events/errors.js';
+import { IdempotencyConflictError } from '../events/errors.js';
 import type { AppendResult, NewEvent } from '../events/stream-store.js';
 import { DomainError } from '../kernel/domain-error.js';
 import { SearchSpace } from '../search-space/search-space.js';
@@ -12,7 +12,7 @@ import { requireTree } from '../tree/state.js';
 import { decideRankingAnalysis, type RankingAnalysisInput } from '../analysis/ranking-analysis.js';
 import { ExperimentStateError, LeaseConflictError, LeaseNotFoundError, StepOrderError } from './errors.js';
 import type { EventFeed, StreamStore } from '../events/stream-store.js';
-import type { ExperimentProjections, ExperimentView } from './experiment-projections.js';
+import type { Decide, Decision, ExperimentProjections, ExperimentView } from './experiment-projections.js';
 import { toExperimentCreated } from './experiment-request.js';
 import type { ExperimentEntry, ExperimentIndex, ExperimentPage } from './ports.js';
 import { activeLease, type Lease } from './experiment-status.js';
@@ -21,12 +21,6 @@ export interface Clock {
   now(): Date;
 }
 export const systemClock: Clock = { now: () => new Date() };
-
-/** What a command decided: events to append at the view's version, and how to answer. */
-interface Decision<R> {
-  readonly events: readonly NewEvent[];
-  readonly answer: (appended: AppendResult | null) => R;
-}
 
 export interface StepSample {
   readonly step: number;
@@ -50,15 +44,25 @@ export interface StepReward {
   readonly position: number;
 }
 
+/** A step's reward with the next step's sample, decided together and committed in one append. */
+export interface StepOutcome extends StepReward {
+  /** the next step's sample; null when training is over */
+  readonly next: StepSample | null;
+}
+
+/** The next step's sample as decided in memory, before its commit (no position yet). */
+export type DecidedSample = Omit<StepSample, 'position'>;
+
 /**
- * A command that lost the race for the stream version decides again on the new view. Commands
- * are idempotent for whoever may issue them (a lease holder's heartbeat or re-acquisition, a
- * retried tell), so losing a race must never surface as a 409: contention on one stream is
- * resolved by retrying with a short random back-off, up to this many attempts.
+ * `tellAhead`'s two moments: `decided` as soon as the next sample is drawn in memory (null:
+ * training is over), `committed` once the reward and that sample are stored.
  */
-const MAX_ATTEMPTS = 100;
+export interface StepInFlight {
+  readonly decided: Promise<DecidedSample | null>;
+  readonly committed: Promise<StepOutcome>;
+}
+
 const SPACE_CACHE_ENTRIES = 64;
-const BACKOFF_MS = 5;
 
 /**
  * The experiment's command side: each command reads the projections, decides with the pure
@@ -177,25 +181,14 @@ export class ExperimentService<S extends StreamStore = StreamStore & EventFeed> 
    * Null when training is over.
    */
   async ask(id: string, leaseId: string): Promise<StepSample | null> {
-    const result = await this.execute<StepSample | { pending: Omit<StepSample, 'position'> | null; step: number } | null>(id, (view) => {
+    const result = await this.execute<StepSample | { pending: DecidedSample | null; step: number } | null>(id, (view) => {
       const lease = this.requireLease(view, leaseId);
       this.assertRunnable(view);
-      const tree = view.tree;
-      const { config } = requireTree(tree);
-      const step = tree.lastRewardedStep + 1;
-      if (step >= totalTrainingSteps(config.schedule)) return { events: [], answer: () => null };
-      // The sample is a pure function of the tree as of step - 1: a pending one is drawn again
-      // identically (the stored event is compact; the answer carries the full probabilities).
-      const sample = sampleArchitecture(tree, this.space(view), step);
-      if (tree.lastSampled?.step === step) {
-        return { events: [], answer: () => ({ pending: sameArchitecture(tree.lastSampled!.architecture, sample.architecture) ? sample : null, step }) };
-      }
-      const meta: Partial<EventMetadata> = { workerId: lease.workerId, step };
-      const events: NewEvent[] = [];
-      const phaseChange = phaseChangeAt(tree, step);
-      if (phaseChange) events.push({ type: 'PhaseChanged', data: phaseChange, metadata: meta, idempotencyKey: `phase:${phaseChange.to}` });
-      events.push({ type: 'ArchitectureSampled', data: compactSample(sample), metadata: meta, idempotencyKey: `step:${step}:sample` });
-      return { events, answer: (a) => ({ ...sample, position: a!.positions[a!.positions.length - 1]! }) };
+      const next = this.decideSample(view, lease);
+      if (next === null) return { events: [], answer: () => null };
+      const { sample, events } = next;
+      if (events.length === 0) return { events, answer: () => ({ pending: sample, step: view.tree.lastRewardedStep + 1 }) };
+      return { events, answer: (a) => ({ ...sample!, position: a!.positions[a!.positions.length - 1]! }) };
     });
     if (result === null || !('pending' in result)) return result;
     const pending = await this.eventByKey<'ArchitectureSampled'>(id, `step:${result.step}:sample`);
@@ -204,13 +197,76 @@ export class ExperimentService<S extends StreamStore = StreamStore & EventFeed> 
   }
 
   /**
+   * The sample of the step after the last rewarded one (null: training is over) and the events
+   * recording it; no events when it is already recorded (pending), and then a null sample when
+   * the recorded one differs from this sampler's draw.
+   */
+  private decideSample(view: ExperimentView, lease: Lease): { sample: DecidedSample | null; events: NewEvent[] } | null {
+    const tree = view.tree;
+    const { config } = requireTree(tree);
+    const step = tree.lastRewardedStep + 1;
+    if (step >= totalTrainingSteps(config.schedule)) return null;
+    // The sample is a pure function of the tree as of step - 1: a pending one is drawn again
+    // identically (the stored event is compact; the answer carries the full probabilities).
+    const sample = sampleArchitecture(tree, this.space(view), step);
+    if (tree.lastSampled?.step === step) return { sample: sameArchitecture(tree.lastSampled.architecture, sample.architecture) ? sample : null, events: [] };
+    const meta: Partial<EventMetadata> = { workerId: lease.workerId, step };
+    const events: NewEvent[] = [];
+    const phaseChange = phaseChangeAt(tree, step);
+    if (phaseChange) events.push({ type: 'PhaseChanged', data: phaseChange, metadata: meta, idempotencyKey: `phase:${phaseChange.to}` });
+    events.push({ type: 'ArchitectureSampled', data: compactSample(sample), metadata: meta, idempotencyKey: `step:${step}:sample` });
+    return { sample, events };
+  }
+
+  /**
    * Records step `step`'s training loss: RewardRecorded (+ VisitCountsUpdated outside warm-up).
    * A retry with the same loss returns the recorded reward; a different loss for a recorded
    * step is a conflict.
    */
   async tell(id: string, leaseId: string, step: number, loss: number): Promise<StepReward> {
+    const result = await this.execute(id, this.decideTell(leaseId, step, loss, false));
+    return typeof result === 'number' ? this.recordedReward(id, result, loss) : result;
+  }
+
+  /**
+   * `tell` and the next step's `ask` in one command: the reward of `step` and the sample of
+   * step + 1 are decided together (the sample on the tree the reward leads to) and committed
+   * in one append, one round trip. A retried tell of a recorded step answers the recorded
+   * reward and the next sample as `ask` would.
+   */
+  tellAndAsk(id: string, leaseId: string, step: number, loss: number): Promise<StepOutcome> {
+    return this.tellAhead(id, leaseId, step, loss).committed;
+  }
+
+  /**
+   * `tellAndAsk` for write-behind: `decided` resolves with the next sample as soon as it is
+   * drawn in memory, while the append of [reward, sample] is still in flight (`committed`).
+   * The next command on the experiment waits for this commit. Should the commit fail, nothing
+   * of it is in the projections; telling the same loss again decides the same sample.
+   */
+  tellAhead(id: string, leaseId: string, step: number, loss: number): StepInFlight {
+    let early: ((sample: DecidedSample | null) => void) | null = null;
+    const decided = new Promise<DecidedSample | null>((resolve) => (early = resolve));
+    const committed = (async (): Promise<StepOutcome> => {
+      const result = await this.execute(id, this.decideTell(leaseId, step, loss, true), (decision) => early?.((decision.ahead as DecidedSample | null | undefined) ?? null));
+      if (typeof result !== 'number') return result as StepOutcome;
+      return { ...(await this.recordedReward(id, result, loss)), next: await this.ask(id, leaseId) };
+    })();
+    committed.then(
+      (outcome) => early?.(outcome.next),
+      () => early?.(null),
+    );
+    return { decided, committed };
+  }
+
+  /**
+   * Decides `step`'s RewardRecorded (+ VisitCountsUpdated outside warm-up); with `andNext`,
+   * also the sample of step + 1 on the tree the reward leads to (staged). Answers the step
+   * number when it is already recorded.
+   */
+  private decideTell(leaseId: string, step: number, loss: number, andNext: boolean): Decide<StepReward | StepOutcome | number> {
     assertValidLoss(loss);
-    const result = await this.execute<StepReward | number>(id, (view) => {
+    return (view, stage) => {
       const lease = this.requireLease(view, leaseId);
       const tree = view.tree;
       if (Number.isInteger(step) && step >= 0 && step <= tree.lastRewardedStep) return { events: [], answer: () => step };
@@ -221,14 +277,19 @@ export class ExperimentService<S extends StreamStore = StreamStore & EventFeed> 
       const decision = decideReward(tree, step, tree.lastSampled.architecture, loss);
       const meta: Partial<EventMetadata> = { workerId: lease.workerId, step };
       const keys = ['reward', 'visits'];
+      const events: NewEvent[] = decision.events.map((e, i) => ({ type: e.type, data: e.data, metadata: meta, idempotencyKey: `step:${step}:${keys[i]}` }));
+      // A concurrent identical tell may have committed the same keyed events first: the store
+      // then writes nothing and says so, and this answer is the duplicate.
+      const reward = (a: AppendResult | null): StepReward => ({ step, loss, movingAverageLoss: decision.reward.movingAverageLoss, reward: decision.reward.reward, duplicate: a!.duplicate, position: a!.positions[0]! });
+      if (!andNext) return { events, answer: reward };
+      const next = this.decideSample(stage(events), lease);
+      const sample = next?.sample ?? null;
       return {
-        events: decision.events.map((e, i) => ({ type: e.type, data: e.data, metadata: meta, idempotencyKey: `step:${step}:${keys[i]}` })),
-        // A concurrent identical tell may have committed the same keyed events first: the store
-        // then writes nothing and says so, and this answer is the duplicate.
-        answer: (a) => ({ step, loss, movingAverageLoss: decision.reward.movingAverageLoss, reward: decision.reward.reward, duplicate: a!.duplicate, position: a!.positions[0]! }),
+        events: next?.events ?? [],
+        ahead: sample,
+        answer: (a): StepOutcome => ({ ...reward(a), next: sample && { ...sample, position: a!.positions[a!.positions.length - 1]! } }),
       };
-    });
-    return typeof result === 'number' ? this.recordedReward(id, result, loss) : result;
+    };
   }
 
   /**
@@ -336,20 +397,9 @@ export class ExperimentService<S extends StreamStore = StreamStore & EventFeed> 
     );
   }
 
-  /** Reads, decides, appends at the version read; on a concurrent append, decides again. */
-  private async execute<R>(id: string, decide: (view: ExperimentView) => Decision<R>): Promise<R> {
-    for (let attempt = 1; ; attempt++) {
-      const { decision, version } = await this.projections.read(id, (view) => ({ decision: decide(view), version: view.version }));
-      if (decision.events.length === 0) return decision.answer(null);
-      try {
-        return decision.answer(await this.store.append(id, version, decision.events));
-      } catch (error) {
-        if (!(error instanceof VersionConflictError) || attempt >= MAX_ATTEMPTS) throw error;
-        // Lets the racing appenders finish before deciding again (one hot stream otherwise
-        // keeps re-reading behind the same writer).
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * BACKOFF_MS * Math.min(attempt, 10)));
-      }
-    }
+  /** Decides on the projections and appends at the version decided on (ExperimentProjections.execute). */
+  private execute<R>(id: string, decide: Decide<R>, onDecided?: (decision: Decision<R>) => void): Promise<R> {
+    return this.projections.execute(id, decide, onDecided);
   }
 
   private async recordedReward(id: string, step: number, loss: number): Promise<StepReward> {

@@ -140,18 +140,19 @@ export async function runOracleExperiment(
     const trainingSteps = totalTrainingSteps(created.schedule);
     const started = Date.now();
     let live = 0;
-    for (;;) {
+    // Each step's reward and the next step's sample are committed together (tellAndAsk).
+    let sample = await service.ask(experimentId, lease.leaseId);
+    while (sample) {
       // PGlite and the in-memory store settle their promises without going through the event
       // loop: without this, heartbeats and Ctrl-C would wait for the end of training.
       await yieldToEventLoop();
       hooks.signal?.throwIfAborted();
       checkLease();
-      const sample = await service.ask(experimentId, lease.leaseId);
-      if (!sample) break;
       const loss = await oracle.trainStep(sample.step, sample.architecture);
-      await service.tell(experimentId, lease.leaseId, sample.step, loss);
+      const told = await service.tellAndAsk(experimentId, lease.leaseId, sample.step, loss);
       live += 1;
       hooks.onStep?.({ step: sample.step, totalSteps: trainingSteps, phase: sample.phase, loss, stepsPerSecond: live / Math.max(1e-3, (Date.now() - started) / 1000) });
+      sample = told.next;
     }
     const trainedTree = await treeAfterTraining(service, experimentId);
     const outcomes: SearchOutcome[] = [];

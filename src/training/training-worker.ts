@@ -1,11 +1,11 @@
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
-import { firstValueFrom, takeWhile, toArray } from 'rxjs';
 import type { EventData } from '../events/catalog.js';
-import type { StoredEventOf } from '../events/stored-event.js';
 import { ExperimentStateError } from '../experiments/errors.js';
-import type { ExperimentService } from '../experiments/experiment-service.js';
+import type { DecidedSample, ExperimentService, StepOutcome } from '../experiments/experiment-service.js';
+import { sameArchitecture } from '../tree/reward.js';
 import type { Lease } from '../experiments/experiment-status.js';
 import { HeldLease } from '../experiments/held-lease.js';
+import { hasCode } from '../kernel/domain-error.js';
 import { totalTrainingSteps } from '../tree/schedule.js';
 import { requireTree } from '../tree/state.js';
 import { checkpointKey, CheckpointStorageError, type CheckpointStore } from '../checkpoints/checkpoint-store.js';
@@ -98,11 +98,12 @@ export async function restoreNewestCheckpoint(
 }
 
 /**
- * Trains an experiment by consuming its event stream. The sampler (ExperimentService.ask)
- * appends step t's ArchitectureSampled; the worker's RxJS subscription over the gap-safe
- * reader receives it, trains step t on that path only, appends RewardRecorded +
- * VisitCountsUpdated (ExperimentService.tell, idempotent per step), checkpoints every N steps,
- * and asks for step t+1.
+ * Trains an experiment step by step: step t's reward (RewardRecorded + VisitCountsUpdated) and
+ * step t+1's ArchitectureSampled are decided together and committed in one append
+ * (ExperimentService.tellAhead, idempotent per step); the worker trains step t+1 on the
+ * sample the decision returned (it does not wait for its own event to come back through a
+ * subscription) while that append is in flight, and checkpoints every N steps. Other readers
+ * (API, SSE, other processes) follow the run through the event stream.
  *
  * Resume (DESIGN §4): load the newest checkpoint whose sha256 verifies (older ones on
  * mismatch), re-train the already-rewarded steps after it from their recorded paths without
@@ -185,38 +186,42 @@ export class TrainingWorker {
     return report;
   }
 
+  /**
+   * The live loop, write-behind: after training step t, its reward and the sample of step t+1
+   * are decided together in memory (`tellAhead`) and step t+1 trains while that append is in
+   * flight; before telling step t+1 the worker waits for the commit and checks that the stored
+   * sample is the one it trained (a retried commit decides the same sample; anything else
+   * stops the run rather than diverge). So the weights are at most the in-flight step ahead of
+   * the log, which resume recomputes bit-identically. At a checkpoint step (and the last one
+   * before stopping) the reward is committed first, the checkpoint written (every event it
+   * depends on is then stored), and only then is the next step sampled.
+   */
   private async trainLive(experimentId: string, lease: Lease): Promise<Omit<TrainingOutcome, 'resume'>> {
-    const store = this.service.store;
     const before = await this.service.projections.current(experimentId);
     const { config } = requireTree(before.tree);
     const totalSteps = totalTrainingSteps(config.schedule);
     let lastStep = before.tree.lastRewardedStep;
     let liveSteps = 0;
     let status: TrainingOutcome['status'] = 'finished';
-
-    // Subscribe from just before the pending sample (if one was appended before a crash) or
-    // from the head; then ask for the first step. Each handled step asks for the next.
-    const pending = before.tree.lastSampled?.step === lastStep + 1 ? before.tree.lastSampled.step : null;
-    const from = pending !== null ? await this.checkpointBeforeSample(experimentId, pending) : await store.headCheckpoint();
     const started = Date.now();
-    const askNext = async (): Promise<boolean> => {
-      if (this.options.signal?.aborted || (this.options.maxLiveSteps !== undefined && liveSteps >= this.options.maxLiveSteps)) {
-        status = 'stopped';
-        return false;
-      }
+    const stopping = () => this.options.signal?.aborted || (this.options.maxLiveSteps !== undefined && liveSteps >= this.options.maxLiveSteps);
+    /** Runs a step command; false (and the status set) when the worker stops instead. */
+    const attempt = async <T>(what: string, step: number, command: () => Promise<T>): Promise<T | null> => {
       try {
-        return (await this.untilDatabaseAccepts(experimentId, lease, 'ask', lastStep + 1, () => this.service.ask(experimentId, lease.leaseId))) !== null;
+        return await this.untilDatabaseAccepts(experimentId, lease, what, step, command);
       } catch (error) {
-        if (error instanceof StoppedWhileWaiting) {
-          status = 'stopped';
-          return false;
-        }
-        if (error instanceof ExperimentStateError && /paused/.test(error.message)) {
-          status = 'paused';
-          return false;
-        }
-        throw error;
+        if (error instanceof StoppedWhileWaiting) status = 'stopped';
+        else if (error instanceof ExperimentStateError && /paused/.test(error.message)) status = 'paused';
+        else throw error;
+        return null;
       }
+    };
+    const askNext = async (): Promise<DecidedSample | null> => {
+      if (stopping()) {
+        status = 'stopped';
+        return null;
+      }
+      return attempt('ask', lastStep + 1, () => this.service.ask(experimentId, lease.leaseId));
     };
     // A run that stopped while the store refused its checkpoint: store it now (waiting for
     // space), then resume the experiment.
@@ -227,43 +232,53 @@ export class TrainingWorker {
       }
       await this.service.resume(experimentId, 'checkpoint storage available again');
     }
-    if (pending === null && !(await askNext())) return { status, liveSteps, lastStep };
 
-    await firstValueFrom(
-      store
-        .subscribe<boolean>(from, {
-          filter: { streamId: experimentId, types: ['ArchitectureSampled'] },
-          pollIntervalMs: 500,
-          handle: async (event) => {
-            const sampled = event as StoredEventOf<'ArchitectureSampled'>;
-            const step = sampled.data.step;
-            if (step <= lastStep) return true; // delivered again after a reconnect: already trained
-            // PGlite answers without a macrotask turn: yield so heartbeats and signals run.
-            await yieldToEventLoop();
-            this.assertLeaseHealthy();
-            const loss = await this.trainer.trainStep(step, sampled.data.architecture);
-            let told;
-            try {
-              told = await this.untilDatabaseAccepts(experimentId, lease, 'tell', step, () => this.service.tell(experimentId, lease.leaseId, step, loss));
-            } catch (error) {
-              if (!(error instanceof StoppedWhileWaiting)) throw error;
-              status = 'stopped'; // the loss is not recorded: the next run trains this step again
-              return false;
-            }
-            lastStep = step;
-            liveSteps += 1;
-            if ((step + 1) % this.options.checkpointEvery === 0 || step + 1 === totalSteps) {
-              if (!(await this.saveCheckpoint(experimentId, lease, step, config.schedule.stepsPerEpoch, told.position))) {
-                status = 'paused';
-                return false;
-              }
-            }
-            this.options.onProgress?.({ step, totalSteps, phase: sampled.data.phase, loss, stepsPerSecond: liveSteps / ((Date.now() - started) / 1000) });
-            return askNext();
-          },
-        })
-        .pipe(takeWhile((more) => more), toArray()),
-    );
+    /** the previous step's commit of [reward, the sample now training], still in flight */
+    let inFlight: { step: number; loss: number; committed: Promise<StepOutcome> } | null = null;
+    /** Waits for the in-flight commit; one that failed on a full disk is told again (same loss: the same events). Null: stopped. */
+    const settle = async (): Promise<StepOutcome | null> => {
+      const { step, loss, committed } = inFlight!;
+      inFlight = null;
+      let tries = 0;
+      const stored = await attempt('tell', step, () => (tries++ === 0 ? committed : this.service.tellAndAsk(experimentId, lease.leaseId, step, loss)));
+      if (stored !== null) lastStep = step;
+      return stored;
+    };
+
+    // The pending sample (appended before a crash) or a new one.
+    let sample = await askNext();
+    while (sample) {
+      const step = sample.step;
+      // PGlite answers without a macrotask turn: yield so heartbeats and signals run.
+      await yieldToEventLoop();
+      this.assertLeaseHealthy();
+      const loss = await this.trainer.trainStep(step, sample.architecture);
+      if (inFlight) {
+        const stored = await settle();
+        if (stored === null) return { status, liveSteps, lastStep }; // this step's training is lost; resume trains it again
+        if (!stored.next || stored.next.step !== step || !sameArchitecture(stored.next.architecture, sample.architecture)) {
+          throw new Error(`experiment '${experimentId}': step ${step} trained ${sample.architecture.join('')} but the log recorded ${stored.next ? `${stored.next.step}: ${stored.next.architecture.join('')}` : 'no sample'}; stopping before the weights diverge from the log`);
+        }
+      }
+      liveSteps += 1;
+      this.options.onProgress?.({ step, totalSteps, phase: sample.phase, loss, stepsPerSecond: liveSteps / ((Date.now() - started) / 1000) });
+      const checkpointHere = (step + 1) % this.options.checkpointEvery === 0 || step + 1 === totalSteps;
+      if (checkpointHere || stopping()) {
+        const told = await attempt('tell', step, () => this.service.tell(experimentId, lease.leaseId, step, loss));
+        if (told === null) return { status, liveSteps: liveSteps - 1, lastStep };
+        lastStep = step;
+        if (checkpointHere && !(await this.saveCheckpoint(experimentId, lease, step, config.schedule.stepsPerEpoch, told.position))) {
+          return { status: 'paused', liveSteps, lastStep };
+        }
+        sample = await askNext();
+        continue;
+      }
+      const ahead = this.service.tellAhead(experimentId, lease.leaseId, step, loss);
+      inFlight = { step, loss, committed: ahead.committed };
+      sample = await ahead.decided;
+    }
+    // No next sample: the last reward's commit settles the run.
+    if (inFlight && (await settle()) === null) return { status, liveSteps: liveSteps - 1, lastStep };
     return { status, liveSteps, lastStep };
   }
 
@@ -319,7 +334,8 @@ export class TrainingWorker {
   }
 
   /**
-   * Runs a command against the event database; while the database's disk is full (SQLSTATE
+   * Runs a command against the event database; while the database is unreachable, retries with
+   * a back-off (up to 5 s); while the database's disk is full (SQLSTATE
    * 53100, ENOSPC), says so and retries every `storageRetryMs` (nothing was committed: each
    * command is one transaction). Once it goes through, the outage is recorded as a pause with
    * its reason and an immediate resume: the database could not record it while it lasted.
@@ -328,7 +344,7 @@ export class TrainingWorker {
   private async untilDatabaseAccepts<T>(experimentId: string, lease: Lease, what: string, step: number, command: () => Promise<T>): Promise<T> {
     let since: string | null = null;
     let first = '';
-    for (;;) {
+    for (let unavailable = 0; ; ) {
       try {
         const result = await command();
         if (since !== null) {
@@ -338,6 +354,17 @@ export class TrainingWorker {
         }
         return result;
       } catch (error) {
+        if (hasCode(error, 'DatabaseUnavailable')) {
+          // Unreachable (possibly mid-commit: the retry is idempotent per step): wait and try
+          // again, never past this step, so training stays within the in-flight step of the log.
+          this.options.log?.('database unavailable', { what, step, message: (error as Error).message });
+          try {
+            await sleep(Math.min(5_000, 100 * 2 ** unavailable++), undefined, { signal: this.options.signal });
+          } catch {
+            throw new StoppedWhileWaiting(`stopped while the database was unavailable (${what} of step ${step})`);
+          }
+          continue;
+        }
         if (!isDiskFull(error)) throw error;
         if (since === null) {
           since = new Date().toISOString();
@@ -405,13 +432,6 @@ export class TrainingWorker {
         this.options.log?.('checkpoint deletion failed; retried after the next checkpoint', { location, message: (error as Error).message });
       }
     }
-  }
-
-  private async checkpointBeforeSample(experimentId: string, step: number) {
-    const sample = await this.service.store.readByKey(experimentId, `step:${step}:sample`);
-    if (!sample) throw new Error(`experiment '${experimentId}': the pending sample of step ${step} is not stored`);
-    // (txid, position - 1) sorts just before the event within its own transaction.
-    return { transactionId: sample.transactionId, position: sample.position - 1 };
   }
 
   private assertLeaseHealthy(): void {

@@ -60,6 +60,17 @@ export class TreeProjector {
     applyEvent(this.s, event);
   }
 
+  /**
+   * Records the global position of an event applied before it had one (a writer applies its
+   * own events before their commit assigns positions): the state then equals one that applied
+   * the stored event.
+   */
+  settle(position: number): void {
+    if (position <= this.s.position) return;
+    this.cached = null;
+    this.s.position = position;
+  }
+
   applyAll(events: Iterable<ProjectableEvent>): void {
     for (const event of events) this.apply(event);
   }

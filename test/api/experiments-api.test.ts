@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ExperimentService } from '../../src/experiments/experiment-service.js';
@@ -16,6 +17,8 @@ for (const backend of testBackends.filter((b) => b.name === 'postgres')) {
     let id: string;
     let events: StoredEvent[];
     const retried: { ask: boolean[]; tell: boolean[] } = { ask: [], tell: [] };
+    /** odd steps tell with `next: true`: whether the next ask answered exactly the sample the tell returned */
+    const toldNext: boolean[] = [];
 
     before(async () => {
       api = await startApi(backend);
@@ -25,9 +28,11 @@ for (const backend of testBackends.filter((b) => b.name === 'postgres')) {
       // A long lease: the run takes over a minute on a loaded machine, and it never heartbeats.
       const lease = await api.http.post(`/experiments/${id}/lease`).set(auth).send({ workerId: 'trainer-1', ttlMs: 600_000 }).expect(201);
       const leaseId = lease.body.leaseId as string;
+      let expectedNext: unknown = null;
       for (;;) {
         // search: false: this run stops at the end of training (remote-search.test.ts drives the search).
         const asked = await api.http.post(`/experiments/${id}/ask`).set(auth).send({ leaseId, search: false }).expect(200);
+        if (expectedNext !== null) toldNext.push(isDeepStrictEqual(asked.body, expectedNext));
         if (asked.body.done) break;
         const { step, architecture } = asked.body as { step: number; architecture: number[] };
         const loss = syntheticLoss(architecture, step);
@@ -36,8 +41,9 @@ for (const backend of testBackends.filter((b) => b.name === 'postgres')) {
           const again = await api.http.post(`/experiments/${id}/ask`).set(auth).send({ leaseId }).expect(200);
           retried.ask.push(again.body.step === step && again.body.position === asked.body.position);
         }
-        const told = await api.http.post(`/experiments/${id}/tell`).set(auth).send({ leaseId, step, loss }).expect(200);
+        const told = await api.http.post(`/experiments/${id}/tell`).set(auth).send({ leaseId, step, loss, ...(step % 2 === 1 && { next: true }) }).expect(200);
         assert.equal(told.body.duplicate, false);
+        expectedNext = step % 2 === 1 ? (told.body.next ?? { experimentId: id, done: true }) : null;
         if (step % 50 === 7) {
           const again = await api.http.post(`/experiments/${id}/tell`).set(auth).send({ leaseId, step, loss }).expect(200);
           retried.tell.push(again.body.duplicate === true && again.body.reward === told.body.reward && again.body.position === told.body.position);
@@ -55,6 +61,7 @@ for (const backend of testBackends.filter((b) => b.name === 'postgres')) {
     it('given retried asks and tells during the run, then every step is recorded exactly once', () => {
       assert.ok(retried.ask.length >= 5 && retried.ask.every(Boolean), 'a repeated ask returns the pending sample');
       assert.ok(retried.tell.length >= 5 && retried.tell.every(Boolean), 'a repeated tell returns the recorded reward');
+      assert.ok(toldNext.length === 150 && toldNext.every(Boolean), 'a tell with next: true answered the sample ask then returned');
       const rewards = events.filter((e) => e.type === 'RewardRecorded').map((e) => (e.data as { step: number }).step);
       assert.equal(rewards.length, 300);
       assert.equal(new Set(rewards).size, 300);

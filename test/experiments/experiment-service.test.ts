@@ -86,6 +86,53 @@ for (const backend of testBackends) {
       assert.deepEqual(toPlain(asOf.tree), toPlain(fold(events.filter((e) => e.position <= middle.position))));
     });
 
+    it('given tellAndAsk (a step\'s reward and the next sample in one append), then the history equals the ask/tell loop\'s event for event and the writer\'s projection, advanced from its appends, equals a rebuild', async () => {
+      const stepwise = (await service.create(request)).id;
+      const fused = (await service.create(request)).id;
+      const a = await service.acquireLease(stepwise, 'worker-a');
+      const b = await service.acquireLease(fused, 'worker-a');
+      for (let sample = await service.ask(stepwise, a.leaseId); sample; sample = await service.ask(stepwise, a.leaseId)) {
+        await service.tell(stepwise, a.leaseId, sample.step, lossOf(sample.architecture, sample.step));
+      }
+      let appends = 0;
+      const append = store.append.bind(store);
+      store.append = (...args) => ((appends += 1), append(...args));
+      try {
+        for (let sample = await service.ask(fused, b.leaseId); sample; ) {
+          const told = await service.tellAndAsk(fused, b.leaseId, sample.step, lossOf(sample.architecture, sample.step));
+          assert.equal(told.next?.step ?? 60, sample.step + 1);
+          sample = told.next;
+        }
+      } finally {
+        store.append = append;
+      }
+      assert.equal(appends, 1 + 60, 'the first ask, then one append per step');
+      const history = async (id: string) => (await store.readStream(id)).filter((e) => !e.type.startsWith('WorkerLease')).map((e) => ({ type: e.type, version: e.streamVersion, data: e.data }));
+      assert.deepEqual(await history(fused), await history(stepwise));
+      const events = await store.readStream(fused);
+      const live = await projections.read(fused, (view) => ({ tree: toPlain(view.tree), version: view.version, position: view.position }));
+      assert.deepEqual(live, { tree: toPlain(fold(events)), version: events.length, position: events.at(-1)!.position });
+    });
+
+    it('given another writer appending to the stream, when this writer tells ahead, then its decision is taken again on the caught-up history; a commit that fails leaves no trace in its projection', async () => {
+      const { id } = await service.create(request);
+      const lease = await service.acquireLease(id, 'worker-a');
+      const other = createRuntime(db, { clock }).service;
+      let sample = (await service.ask(id, lease.leaseId))!;
+      // someone else appends (a heartbeat through another process's projections): a version conflict, then a catch-up
+      await other.heartbeat(id, lease.leaseId);
+      const ahead = service.tellAhead(id, lease.leaseId, sample.step, 2.0);
+      assert.deepEqual((await ahead.decided)?.architecture, (await ahead.committed).next?.architecture);
+      sample = (await ahead.committed).next!;
+      // the other writer records this step with another loss while this one's commit is decided on the older head
+      await other.tell(id, lease.leaseId, sample.step, 1.5);
+      const conflicting = service.tellAhead(id, lease.leaseId, sample.step, 2.0);
+      await assert.rejects(conflicting.committed, IdempotencyConflictError);
+      const events = await store.readStream(id);
+      assert.deepEqual(toPlain((await projections.current(id)).tree), toPlain(fold(events)), 'the staged reward was dropped with the failed commit');
+      assert.equal((await service.tellAndAsk(id, lease.leaseId, sample.step, 1.5)).duplicate, true, 'the recorded step answers as recorded');
+    });
+
     it('given a recorded step, when the loss is told again, then it is not double-counted; a different loss is a conflict', async () => {
       const { id } = await service.create(request);
       const lease = await service.acquireLease(id, 'worker-a');

@@ -21,7 +21,10 @@ async function script(store: StreamStore): Promise<unknown[]> {
   const answers: unknown[] = [];
   const attempt = async (work: () => Promise<unknown>) => {
     try {
-      answers.push(await work());
+      const answer = await work();
+      // an append's answer carries the events as written: compared as a reader sees them
+      const events = (answer as { events?: StoredEvent[] }).events;
+      answers.push(events ? { ...(answer as object), events: events.map(comparable) } : answer);
     } catch (error) {
       answers.push({ error: (error as Error).name, message: (error as Error).message });
     }

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Database } from '../../src/database/database.js';
+import { type Database, DatabaseUnavailableError } from '../../src/database/database.js';
 import { EventStore } from '../../src/events/event-store.js';
 import { ExperimentProjections } from '../../src/experiments/experiment-projections.js';
 import { ExperimentService } from '../../src/experiments/experiment-service.js';
@@ -53,6 +53,40 @@ for (const backend of testBackends) {
       assert.deepEqual(events.filter((e) => e.type === 'RewardRecorded').map((e) => (e.data as { step: number }).step), Array.from({ length: 50 }, (_, i) => i));
       assert.deepEqual(events.filter((e) => e.type === 'CheckpointSaved').map((e) => (e.data as { step: number }).step), [9, 19, 29, 39, 49]);
       assert.equal(events.filter((e) => e.type === 'TrainingBackendSelected').length, 1);
+    });
+
+    it('given write-behind commits that fail while the next step trains (one before it is stored, one after: ambiguous), then the worker retries them, trains every step exactly once and writes the uninterrupted history', async () => {
+      const reference = await service.create(request);
+      await new TrainingWorker(service, new ToyTrainer(opCounts), { workerId: 'w1', checkpoints, checkpointEvery: 10 }).train(reference.id);
+      const { id } = await service.create(request);
+      const append = store.append.bind(store);
+      let stepCommits = 0;
+      const failed: string[] = [];
+      store.append = async (...args) => {
+        const writeBehind = args[2].some((e) => e.type === 'RewardRecorded') && args[2].some((e) => e.type === 'ArchitectureSampled');
+        const n = writeBehind ? ++stepCommits : 0;
+        if (n === 12) {
+          failed.push('before');
+          throw new DatabaseUnavailableError(new Error('connection refused (before the commit)'));
+        }
+        const result = await append(...args);
+        if (n === 23 || n === 24) {
+          failed.push('after');
+          throw new DatabaseUnavailableError(new Error('connection lost (after the commit)'));
+        }
+        return result;
+      };
+      const trainer = new ToyTrainer(opCounts);
+      try {
+        const outcome = await new TrainingWorker(service, trainer, { workerId: 'w1', checkpoints, checkpointEvery: 10 }).train(id);
+        assert.equal(outcome.status, 'finished');
+      } finally {
+        store.append = append;
+      }
+      assert.deepEqual(failed, ['before', 'after', 'after']);
+      assert.deepEqual(trainer.trainedSteps, Array.from({ length: 50 }, (_, i) => i), 'no step trained twice or skipped');
+      assert.deepEqual(await stepHistory(store, id), await stepHistory(store, reference.id));
+      assert.deepEqual(toPlain((await service.projections.current(id)).tree), toPlain(fold(await store.readStream(id))));
     });
 
     it('given runs interrupted every few steps and a corrupted newest checkpoint, then resuming reproduces the uninterrupted history exactly', async () => {

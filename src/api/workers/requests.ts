@@ -22,6 +22,8 @@ export const tellSchema = z
     step: bodyInteger(0, Number.MAX_SAFE_INTEGER, 'a step (an integer)'),
     // Any number, so NaN / ±Infinity (1e400 in JSON) reach the domain check and get its 422.
     loss: z.custom<number>((value) => typeof value === 'number', { message: 'expected a number' }),
+    /** true: also sample the next step, committed with this reward in one append, and answer it as `next` (null once training is over) */
+    next: z.boolean().optional(),
   })
   .strict();
 

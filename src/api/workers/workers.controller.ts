@@ -71,8 +71,15 @@ export class WorkersController {
     return { experimentId: id, duplicate: told.duplicate, position: told.position, next };
   }
 
-  @ExperimentCommand({ route: 'tell', status: 200, summary: "Record the pending step's training loss; returns Ltilde and the reward Q (idempotent per step)", errors: [400, 401, 404, 409, 422] })
+  @ExperimentCommand({
+    route: 'tell',
+    status: 200,
+    summary: "Record the pending step's training loss; returns Ltilde and the reward Q (idempotent per step). With `next: true`, the next step's sample is decided and committed with the reward in one append and answered as `next` (what `ask` would answer; null once training is over)",
+    errors: [400, 401, 404, 409, 422],
+  })
   async tell(@ExperimentId() id: string, @Body({ schema: tellSchema }) body: z.output<typeof tellSchema>) {
-    return { experimentId: id, ...(await this.service.tell(id, body.leaseId, body.step, body.loss)) };
+    if (!body.next) return { experimentId: id, ...(await this.service.tell(id, body.leaseId, body.step, body.loss)) };
+    const { next, ...reward } = await this.service.tellAndAsk(id, body.leaseId, body.step, body.loss);
+    return { experimentId: id, ...reward, next: next && { experimentId: id, done: false, kind: 'train', ...next } };
   }
 }
