@@ -50,15 +50,16 @@ describe('a database outage mid-run (a throwaway Postgres stopped and restarted)
     }
   });
 
-  it('given 2 workers training 2 experiments and an API process, when Postgres is down for 10 s, then the API answers 503 (never another 5xx), the workers wait and continue, SSE goes on, and every step is recorded once, in order', { timeout: 300_000 }, async () => {
+  it('given 2 workers training 2 experiments and an API process, when Postgres is down for 10 s, then the API answers 503 (never another 5xx), the workers wait and continue, SSE goes on, and every step is recorded once, in order', { timeout: 900_000 }, async () => {
     const setup = new PostgresDatabase(pg.url);
     await migrate(setup);
     const runtime = createRuntime(setup);
     const table = loadNasBenchMacro(nasBenchMacroJson);
-    // Long enough that neither experiment finishes before both workers are under way, whatever
-    // the machine's load (the second worker process may start seconds after the first).
-    const schedule = { stepsPerEpoch: 10, warmupSteps: 40, treeBuildingSteps: 80, mctSteps: 480 };
-    const steps = 600;
+    // Long enough that neither experiment finishes before both workers are under way: on an idle
+    // machine a worker trains a tabular experiment at several hundred steps/s, and the second
+    // worker process may start a second or more after the first (600 steps once finished first).
+    const schedule = { stepsPerEpoch: 100, warmupSteps: 400, treeBuildingSteps: 800, mctSteps: 4800 };
+    const steps = 6000;
     const ids: string[] = [];
     for (let seed = 1; seed <= 2; seed++) ids.push(await createOracleExperiment(runtime.service, table, { schedule, seed, search: { strategy: 'random', candidates: 5 } }));
     await setup.close();
