@@ -88,7 +88,7 @@ export async function restoreNewestCheckpoint(
   for (const candidate of [...checkpoints].reverse()) {
     const file = await store.readVerified(candidate.location, candidate.sha256);
     if ('bytes' in file) {
-      trainer.loadState(file.bytes);
+      await trainer.loadState(file.bytes);
       return { checkpoint: candidate, rejected };
     }
     rejected.push(file.problem);
@@ -249,10 +249,14 @@ export class TrainingWorker {
     let sample = await askNext();
     while (sample) {
       const step = sample.step;
+      this.assertLeaseHealthy();
+      // Started before anything else runs here: a trainer on another thread then computes while
+      // this one runs the in-flight commit (PGlite's included, which runs on this thread).
+      const training = this.trainer.trainStep(step, sample.architecture);
+      training.catch(() => undefined); // awaited below; a failure must not surface as unhandled meanwhile
       // PGlite answers without a macrotask turn: yield so heartbeats and signals run.
       await yieldToEventLoop();
-      this.assertLeaseHealthy();
-      const loss = await this.trainer.trainStep(step, sample.architecture);
+      const loss = await training;
       if (inFlight) {
         const stored = await settle();
         if (stored === null) return { status, liveSteps, lastStep }; // this step's training is lost; resume trains it again
@@ -291,7 +295,7 @@ export class TrainingWorker {
    */
   private async saveCheckpoint(experimentId: string, lease: Lease, step: number, stepsPerEpoch: number, streamPosition: number): Promise<boolean> {
     const store = this.options.checkpoints;
-    const bytes = this.trainer.saveState();
+    const bytes = await this.trainer.saveState();
     let pausedHere = false;
     for (;;) {
       this.assertLeaseHealthy();
