@@ -313,8 +313,8 @@ export class TrainingWorker {
   }
 
   /**
-   * Stores the trainer's state `state` (taken after step `step`), reads it back and verifies its sha256, records CheckpointSaved,
-   * then prunes by the retention policy. When the store refuses (full disk, I/O error,
+   * Stores `state` (the trainer's, taken after step `step`), reads it back and verifies its
+   * sha256, records CheckpointSaved, then prunes by the retention policy. When the store refuses (full disk, I/O error,
    * permission), nothing is recorded but CheckpointWriteFailed and the pause (the reason says
    * why); the worker retries every `storageRetryMs` and resumes the experiment once the write
    * succeeds. False: stopped (abort signal) while the store was still refusing.
