@@ -9,6 +9,9 @@
  *    ratio is to their mean). Every trainer is warmed up first (3 steps, then its initial state
  *    restored: same results), so the thread's one-time wasm start-up (seconds) is in none of
  *    them;
+ *    on the training thread, also its event-loop utilization over the recorded run: time
+ *    computing vs time waiting for the service thread (commit, decision, checkpoint), a ratio
+ *    taken over the same steps at the same time, which a drifting load cannot skew;
  *  - a synthetic 1 s step (the GPU-sized case: the device computes, the CPU waits): the same
  *    comparison with a trainer whose step is a 1 s wait;
  *  - the per-step commit (the one append of [reward t, sample t+1]) as the worker issued it:
@@ -25,7 +28,7 @@ import type { EventStore } from '../src/events/event-store.js';
 import { presetRequest } from '../src/experiments/presets.js';
 import { createRuntime } from '../src/runtime.js';
 import type { Architecture } from '../src/search-space/definition.js';
-import { createSupernetTrainer, type TrainingThread } from '../src/training/off-thread-trainer.js';
+import { createSupernetTrainer, OffThreadTrainer, type TrainingThread } from '../src/training/off-thread-trainer.js';
 import type { StepTrainer } from '../src/training/step-trainer.js';
 import { TrainingWorker } from '../src/training/training-worker.js';
 import { requireTree } from '../src/tree/state.js';
@@ -62,6 +65,8 @@ async function warm(trainer: StepTrainer): Promise<StepTrainer> {
 
 interface Recorded {
   readonly withEventsMs: number;
+  /** off-thread only: the training thread's time per step computing and waiting for the service thread (measured together, so load drift cannot skew their ratio) */
+  readonly trainingThread: { readonly busyMs: number; readonly waitingMs: number } | null;
   readonly commitsMs: number[];
   readonly paths: { step: number; architecture: number[] }[];
 }
@@ -83,12 +88,15 @@ async function recordedRun(backend: (typeof testBackends)[number], n: number, tr
     const recorded = await warm(await trainer());
     const checkpoints = new LocalDirectoryCheckpointStore(mkdtempSync(join(tmpdir(), 'mctnas-overhead-')));
     const worker = new TrainingWorker(service, recorded, { workerId: 'bench', checkpoints, checkpointEvery: 50, maxLiveSteps: n });
+    const since = recorded instanceof OffThreadTrainer ? recorded.utilization() : null;
     const start = performance.now();
     await worker.train(id);
     const withEventsMs = (performance.now() - start) / n;
+    const used = since && (recorded as OffThreadTrainer).utilization(since);
+    const trainingThread = used && { busyMs: used.active / n, waitingMs: used.idle / n };
     await recorded.dispose();
     const paths = (await store.readStream(id, { types: ['ArchitectureSampled'] })).map((e) => e.data as { step: number; architecture: number[] }).slice(0, n);
-    return { withEventsMs, commitsMs, paths };
+    return { withEventsMs, trainingThread, commitsMs, paths };
   } finally {
     await db.close();
   }
@@ -126,6 +134,9 @@ const row = (backend: string, workload: string, n: number, trainingOnlyMs: numbe
   withEventsMs: m.withEventsMs,
   overheadMs: m.withEventsMs - trainingOnlyMs,
   overheadPercent: (100 * (m.withEventsMs - trainingOnlyMs)) / trainingOnlyMs,
+  trainingThreadBusyMs: m.trainingThread?.busyMs ?? null,
+  trainingThreadWaitingMs: m.trainingThread?.waitingMs ?? null,
+  trainingThreadWaitingPercent: m.trainingThread ? (100 * m.trainingThread.waitingMs) / m.trainingThread.busyMs : null,
   commits: m.commitsMs.length,
   commitP50Ms: percentile(m.commitsMs, 50),
   commitP99Ms: percentile(m.commitsMs, 99),
@@ -154,6 +165,7 @@ printTable(
     'with events ms': r.withEventsMs,
     'overhead ms': r.overheadMs,
     'overhead %': r.overheadPercent,
+    'training thread busy / waiting ms': r.trainingThreadBusyMs === null ? '' : `${r.trainingThreadBusyMs.toFixed(1)} / ${r.trainingThreadWaitingMs!.toFixed(1)} (${r.trainingThreadWaitingPercent!.toFixed(2)}%)`,
     'commit p50 ms': r.commitP50Ms,
     'commit p99 ms': r.commitP99Ms,
   })),

@@ -12,6 +12,7 @@
  * the same kernels on the same inputs, in the same order (test/training/off-thread-trainer.test.ts).
  */
 import { createRequire } from 'node:module';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Architecture } from '../search-space/definition.js';
 import type { CandidateEvaluator, FullValidationResult } from '../search/evaluator.js';
@@ -141,6 +142,14 @@ export class OffThreadTrainer implements StepTrainer {
       validationBatchLoss: (architecture, batch) => this.request<number>({ op: 'validationBatchLoss', architecture: [...architecture], batch }),
       fullValidation: (architecture, candidate) => this.request<FullValidationResult>({ op: 'fullValidation', architecture: [...architecture], candidate }),
     };
+  }
+
+  /**
+   * The training thread's event-loop utilization (since `since`, else since it started):
+   * `active` is time spent computing, `idle` time spent waiting for the service thread.
+   */
+  utilization(since?: EventLoopUtilization): EventLoopUtilization {
+    return this.worker.performance.eventLoopUtilization(since);
   }
 
   /** Ends the training thread (its tfjs engine, wasm memory and dataset go with it). */
