@@ -154,17 +154,3 @@ export async function followEvents(
   }
   onState('closed');
 }
-
-/**
- * For effects: `fetcher(url)` resolves only while the effect is current, so an answer that
- * arrives after the view moved on (a slower live read after a time-travel read) is dropped.
- */
-export function latest(): { get<T>(path: string): Promise<T>; cancel: () => void } {
-  let cancelled = false;
-  return {
-    get: <T,>(path: string) => api<T>(path).then((value) => (cancelled ? new Promise<T>(() => undefined) : value)),
-    cancel: () => {
-      cancelled = true;
-    },
-  };
-}

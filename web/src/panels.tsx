@@ -1,8 +1,9 @@
 /** The search results, the what-if replay and the event log. */
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, latest, query } from './api.js';
+import { api, ApiError, query } from './api.js';
 import { arch, fmt, si } from './format.js';
 import type { ExperimentStatus } from './types.js';
+import { useLatest } from './use-latest.js';
 
 interface SearchSummary {
   searchId: string;
@@ -16,13 +17,8 @@ interface SearchSummary {
 }
 
 export function SearchPanel(props: { experimentId: string; at: number | null; tick: number }) {
-  const [searches, setSearches] = useState<SearchSummary[] | null>(null);
+  const searches = useLatest<{ searches: SearchSummary[] }>(`/experiments/${encodeURIComponent(props.experimentId)}/search${query({ at: props.at })}`, props.tick).value?.searches ?? null;
   const [open, setOpen] = useState<string | null>(null);
-  useEffect(() => {
-    const request = latest();
-    void request.get<{ searches: SearchSummary[] }>(`/experiments/${encodeURIComponent(props.experimentId)}/search${query({ at: props.at })}`).then((a) => setSearches(a.searches));
-    return request.cancel;
-  }, [props.experimentId, props.at, props.tick]);
   if (!searches) return <section><h2>Search</h2>loading…</section>;
   const shown = searches.find((s) => s.searchId === open) ?? searches[searches.length - 1];
   return (
@@ -221,20 +217,11 @@ export function EventLog(props: { experimentId: string; tick: number }) {
   const [fromStep, setFromStep] = useState('');
   const [toStep, setToStep] = useState('');
   const [pages, setPages] = useState<number[]>([0]);
-  const [answer, setAnswer] = useState<EventsAnswer | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const after = pages[pages.length - 1]!;
   useEffect(() => setPages([0]), [type, fromStep, toStep]);
-  useEffect(() => {
-    const request = latest();
-    void request.get<EventsAnswer>(`/experiments/${encodeURIComponent(props.experimentId)}/events${query({ type, fromStep, toStep, after, limit: 25 })}`)
-      .then((a) => {
-        setAnswer(a);
-        setError(null);
-      })
-      .catch((e: unknown) => setError(e instanceof ApiError ? `${e.body?.field}: ${e.message}` : String(e)));
-    return request.cancel;
-  }, [props.experimentId, type, fromStep, toStep, after, pages.length === 1 ? props.tick : 0]);
+  // live ticks refresh the first page only: a later page stays where the reader paged to
+  const { value: answer, error: failure } = useLatest<EventsAnswer>(`/experiments/${encodeURIComponent(props.experimentId)}/events${query({ type, fromStep, toStep, after, limit: 25 })}`, pages.length === 1 ? props.tick : 0);
+  const error = failure === null ? null : failure instanceof ApiError ? `${failure.body?.field}: ${failure.message}` : String(failure);
   return (
     <section data-testid="events">
       <h2>Event log</h2>

@@ -1,8 +1,9 @@
 /** The supernet's ranking against stand-alone tables: tau, rho, top-k and a scatter of the pairs. */
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { latest, query } from './api.js';
+import { useMemo, useState } from 'preact/hooks';
+import { query } from './api.js';
 import { Chart, type ChartOption } from './chart.js';
 import { fmt } from './format.js';
+import { useLatest } from './use-latest.js';
 
 export interface RankingAnalysis {
   analysisId: string;
@@ -36,13 +37,8 @@ function scatterOption(a: RankingAnalysis): ChartOption {
 }
 
 export function RankingPanel(props: { experimentId: string; at: number | null; tick: number }) {
-  const [analyses, setAnalyses] = useState<RankingAnalysis[] | null>(null);
+  const analyses = useLatest<{ analyses: RankingAnalysis[] }>(`/experiments/${encodeURIComponent(props.experimentId)}/rankings${query({ at: props.at })}`, props.tick).value?.analyses ?? null;
   const [open, setOpen] = useState<string | null>(null);
-  useEffect(() => {
-    const request = latest();
-    void request.get<{ analyses: RankingAnalysis[] }>(`/experiments/${encodeURIComponent(props.experimentId)}/rankings${query({ at: props.at })}`).then((a) => setAnalyses(a.analyses));
-    return request.cancel;
-  }, [props.experimentId, props.at, props.tick]);
   const shown = analyses?.find((a) => a.analysisId === open) ?? analyses?.[analyses.length - 1];
   const option = useMemo(() => (shown ? scatterOption(shown) : null), [shown]);
   if (!analyses) return <section><h2>Ranking</h2>loading…</section>;

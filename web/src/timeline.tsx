@@ -1,9 +1,10 @@
 /** Loss, L̃ and Q per step with phase bands and checkpoints; sampling probabilities as heatmaps. */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, latest, query } from './api.js';
+import { api, query } from './api.js';
 import { Chart, type ChartInstance, type ChartOption, HEAT_COLORS } from './chart.js';
 import type { LiveFeed } from './live.js';
 import type { HeatmapAnswer, TimelineAnswer } from './types.js';
+import { useLatest } from './use-latest.js';
 
 const POINTS = 1000;
 const REDRAW_MS = 500;
@@ -227,13 +228,8 @@ export function LossChart(props: { experimentId: string; at: number | null; feed
 
 /** Sampling probabilities (layer x op): the newest step's matrix and one layer over time. */
 export function Probabilities(props: { experimentId: string; at: number | null; tick: number }) {
-  const [answer, setAnswer] = useState<HeatmapAnswer | null>(null);
+  const answer = useLatest<HeatmapAnswer>(`/experiments/${encodeURIComponent(props.experimentId)}/timeline/heatmaps${query({ points: 150, at: props.at })}`, props.tick).value;
   const [layer, setLayer] = useState(0);
-  useEffect(() => {
-    const request = latest();
-    void request.get<HeatmapAnswer>(`/experiments/${encodeURIComponent(props.experimentId)}/timeline/heatmaps${query({ points: 150, at: props.at })}`).then(setAnswer);
-    return request.cancel;
-  }, [props.experimentId, props.at, props.tick]);
   const charts = useMemo(() => {
     const frames = answer?.frames;
     const newest = frames?.probabilities[frames.probabilities.length - 1];

@@ -1,20 +1,16 @@
 /** The tree explorer (lazily loaded by path), a node's reward ledger, and the G table with its history. */
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, latest, query } from './api.js';
+import { useEffect, useState } from 'preact/hooks';
+import { api, query } from './api.js';
 import { Chart, HEAT_COLORS } from './chart.js';
 import { arch, fmt } from './format.js';
 import type { SnapshotNode, TreeAnswer } from './types.js';
+import { useLatest } from './use-latest.js';
 
 const treeUrl = (id: string, params: Record<string, string | number | null | undefined>) => `/experiments/${encodeURIComponent(id)}/tree${query(params)}`;
 
 export function TreePanel(props: { experimentId: string; at: number | null; tick: number }) {
-  const [root, setRoot] = useState<TreeAnswer | null>(null);
+  const root = useLatest<TreeAnswer>(treeUrl(props.experimentId, { depth: 1, top: 10, at: props.at }), props.tick).value;
   const [selected, setSelected] = useState<string | null>(null);
-  useEffect(() => {
-    const request = latest();
-    void request.get<TreeAnswer>(treeUrl(props.experimentId, { depth: 1, top: 10, at: props.at })).then(setRoot);
-    return request.cancel;
-  }, [props.experimentId, props.at, props.tick]);
   if (!root) return <section><h2>Tree</h2>loading…</section>;
   return (
     <>
@@ -61,40 +57,16 @@ export function TreePanel(props: { experimentId: string; at: number | null; tick
 
 function TreeNode(props: { node: SnapshotNode; experimentId: string; at: number | null; expanded?: boolean; selected: string | null; onSelect: (path: string) => void }) {
   const [open, setOpen] = useState(props.expanded ?? false);
-  const [children, setChildren] = useState<SnapshotNode[] | null>(props.node.children ?? null);
   const node = props.node;
-  // New data for this node (a live refresh or another position): take its children, or re-read
-  // the lazily loaded ones if they are shown.
-  const first = useRef(true);
-  useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
-    if (props.node.children) {
-      setChildren(props.node.children);
-      return;
-    }
-    if (!open) {
-      setChildren(null);
-      return;
-    }
-    const request = latest();
-    void request.get<TreeAnswer>(treeUrl(props.experimentId, { path: node.path || 'root', depth: 1, top: 0, at: props.at })).then((answer) => setChildren(answer.subtree?.children ?? []));
-    return request.cancel;
-  }, [props.node]);
-  const toggle = async () => {
-    if (!open && children === null) {
-      const answer = await api<TreeAnswer>(treeUrl(props.experimentId, { path: node.path || 'root', depth: 1, top: 0, at: props.at }));
-      setChildren(answer.subtree?.children ?? []);
-    }
-    setOpen(!open);
-  };
+  // The children the answer holds, else read lazily while shown, and read again on new data for
+  // this node (a live refresh or another position).
+  const lazy = useLatest<TreeAnswer>(open && !node.children ? treeUrl(props.experimentId, { path: node.path || 'root', depth: 1, top: 0, at: props.at }) : null, node);
+  const children = node.children ?? (lazy.value ? (lazy.value.subtree?.children ?? []) : null);
   const path = node.path === '' ? 'root' : node.path;
   return (
     <div class={`node${node.removed ? ' removed' : ''}`}>
       <div class={`row${props.selected === node.path || (props.selected === 'root' && node.path === '') ? ' selected' : ''}`} data-path={path}>
-        <button class="toggle" disabled={node.childCount === 0} onClick={() => void toggle()} data-testid={`toggle-${path}`}>
+        <button class="toggle" disabled={node.childCount === 0} onClick={() => setOpen(!open)} data-testid={`toggle-${path}`}>
           {node.childCount === 0 ? '·' : open ? '▾' : '▸'}
         </button>
         <a href="javascript:void 0" onClick={() => props.onSelect(node.path === '' ? 'root' : node.path)} data-testid={`node-${path}`}>
@@ -129,14 +101,9 @@ const PAGE = 50;
 
 function Ledger(props: { experimentId: string; path: string; at: number | null; tick: number }) {
   const [pages, setPages] = useState<number[]>([0]);
-  const [answer, setAnswer] = useState<LedgerAnswer | null>(null);
   const after = pages[pages.length - 1]!;
   useEffect(() => setPages([0]), [props.path, props.at]);
-  useEffect(() => {
-    const request = latest();
-    void request.get<LedgerAnswer>(`/experiments/${encodeURIComponent(props.experimentId)}/nodes/${props.path}${query({ limit: PAGE, after, at: props.at })}`).then(setAnswer);
-    return request.cancel;
-  }, [props.experimentId, props.path, props.at, after, props.tick]);
+  const answer = useLatest<LedgerAnswer>(`/experiments/${encodeURIComponent(props.experimentId)}/nodes/${props.path}${query({ limit: PAGE, after, at: props.at })}`, props.tick).value;
   if (!answer) return <section><h2>Ledger of {props.path}</h2>loading…</section>;
   const { node, ledger } = answer;
   const equal = ledger.totals.n === node.n && Math.abs(ledger.totals.s - node.s) <= 1e-9 * Math.max(1, Math.abs(node.s));
