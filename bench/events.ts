@@ -219,6 +219,8 @@ for (const backend of testBackends) {
     stepAppendP50Ms: latency.p50,
     stepAppendP99Ms: latency.p99,
   });
+  // after each backend: a long run that is stopped still leaves what it measured
+  writeJson('bench/results/events.json', { date: new Date().toISOString(), payloadBytes, batch: BATCH, results });
 }
 
 console.log(`\nEvent store benchmark (${payloadBytes}-byte data+metadata per event, batches of ${BATCH}; reads best of 2; rebuild = NAS-Bench-Macro experiment of as many events, its own raw read as anchor; per-step = 3 events in one transaction)\n`);
@@ -239,4 +241,3 @@ printTable(
     'step p99 ms': Number(r.stepAppendP99Ms.toFixed(2)),
   })),
 );
-writeJson('bench/results/events.json', { date: new Date().toISOString(), payloadBytes, batch: BATCH, results });

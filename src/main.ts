@@ -2,8 +2,8 @@
  * `npm start`: the HTTP service on the configured database (embedded PGlite by default) plus
  * the default experiment, created on first start and resumed on every later one.
  *
- * The database starts opening before the service's modules are imported (dynamically, below):
- * PGlite's open is mostly off the main thread, so the two overlap.
+ * The database starts opening before the service's modules are imported (dynamically, below),
+ * so PGlite's off-thread part (its wasm compile, file reads) overlaps the imports.
  */
 // First: decorators evaluate Reflect.getOwnMetadata as their modules load, and in the bundle
 // (scripts/build-server.mjs) a chunk of Nest can load before the module that imports it.

@@ -14,9 +14,9 @@ export interface DatabaseSettings {
 }
 
 /**
- * Opens the configured database without migrating it. Start this before importing the rest of
- * the service: PGlite compiles its wasm and loads its files mostly off the main thread (of an
- * 8 s open under load, the main thread was busy ~1 s), so module loading proceeds meanwhile.
+ * Opens the configured database without migrating it. `npm start` starts this before importing
+ * the rest of the service, so PGlite's wasm compile (off the main thread) and file reads overlap
+ * module loading; Postgres starting inside the wasm runs on the main thread and does not.
  */
 export async function connectDatabase(settings: DatabaseSettings): Promise<Database> {
   if (settings.databaseUrl) return new PostgresDatabase(settings.databaseUrl, settings.postgres);
