@@ -2,8 +2,13 @@
  * `npm run bench:overhead`: what event recording adds to a training step, on PGlite and on
  * Postgres, each ratio measured in the same run:
  *  - the demo network: a TrainingWorker trains N steps through the whole loop (one commit per
- *    step: reward t + sample t+1, write-behind; checkpoints every 50 steps; lease heartbeats);
- *    then a fresh trainer re-trains exactly the same (step, path) sequence with no database;
+ *    step: reward t + sample t+1, write-behind; checkpoints every 50 steps; lease heartbeats),
+ *    with the supernet on its own thread (the default) and on the service thread
+ *    (MCTNAS_TRAINING_THREAD=main); the baseline, a fresh trainer on this thread re-training
+ *    exactly the same (step, path) sequence with no database, runs before and after them (the
+ *    ratio is to their mean). Every trainer is warmed up first (3 steps, then its initial state
+ *    restored: same results), so the thread's one-time wasm start-up (seconds) is in none of
+ *    them;
  *  - a synthetic 1 s step (the GPU-sized case: the device computes, the CPU waits): the same
  *    comparison with a trainer whose step is a 1 s wait;
  *  - the per-step commit (the one append of [reward t, sample t+1]) as the worker issued it:
@@ -12,7 +17,7 @@
  *   BENCH_OVERHEAD_STEPS (default 150), BENCH_OVERHEAD_SYNTHETIC_STEPS (default 20)
  */
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalDirectoryCheckpointStore } from '../src/adapters/filesystem/checkpoint-store.js';
@@ -20,8 +25,8 @@ import type { EventStore } from '../src/events/event-store.js';
 import { presetRequest } from '../src/experiments/presets.js';
 import { createRuntime } from '../src/runtime.js';
 import type { Architecture } from '../src/search-space/definition.js';
+import { createSupernetTrainer, type TrainingThread } from '../src/training/off-thread-trainer.js';
 import type { StepTrainer } from '../src/training/step-trainer.js';
-import { SupernetTrainer } from '../src/training/supernet-trainer.js';
 import { TrainingWorker } from '../src/training/training-worker.js';
 import { requireTree } from '../src/tree/state.js';
 import { testBackends } from '../test/support/databases.js';
@@ -47,14 +52,22 @@ class WaitingTrainer extends ToyTrainer {
   }
 }
 
-interface Measured {
-  readonly withEventsMs: number;
-  readonly trainingOnlyMs: number;
-  readonly commitsMs: number[];
+/** A trainer past its thread's one-time start-up (wasm compilation and tier-up, memory growth), in its initial state. */
+async function warm(trainer: StepTrainer): Promise<StepTrainer> {
+  const initial = await trainer.saveState();
+  for (let step = 0; step < 3; step++) await trainer.trainStep(step, opCounts.map((ops) => step % ops));
+  await trainer.loadState(initial);
+  return trainer;
 }
 
-/** Trains `n` live steps through the worker (events recorded), then the same (step, path) sequence on a fresh trainer without a database. */
-async function measure(backend: (typeof testBackends)[number], n: number, trainer: () => Promise<StepTrainer>): Promise<Measured> {
+interface Recorded {
+  readonly withEventsMs: number;
+  readonly commitsMs: number[];
+  readonly paths: { step: number; architecture: number[] }[];
+}
+
+/** Trains `n` live steps through the worker (events recorded); returns the time per step and the (step, path) sequence. */
+async function recordedRun(backend: (typeof testBackends)[number], n: number, trainer: () => Promise<StepTrainer>): Promise<Recorded> {
   const db = await backend.open();
   try {
     const { service, store } = createRuntime(db);
@@ -67,24 +80,28 @@ async function measure(backend: (typeof testBackends)[number], n: number, traine
       if (args[2].some((e) => e.type === 'ArchitectureSampled' || e.type === 'RewardRecorded')) commitsMs.push(performance.now() - start);
       return result;
     };
-    const recorded = await trainer();
+    const recorded = await warm(await trainer());
     const checkpoints = new LocalDirectoryCheckpointStore(mkdtempSync(join(tmpdir(), 'mctnas-overhead-')));
     const worker = new TrainingWorker(service, recorded, { workerId: 'bench', checkpoints, checkpointEvery: 50, maxLiveSteps: n });
-    let start = performance.now();
+    const start = performance.now();
     await worker.train(id);
     const withEventsMs = (performance.now() - start) / n;
-    recorded.dispose();
-
-    const paths = (await store.readStream(id, { types: ['ArchitectureSampled'] })).map((e) => e.data as { step: number; architecture: number[] });
-    const plain = await trainer();
-    start = performance.now();
-    for (const p of paths.slice(0, n)) await plain.trainStep(p.step, p.architecture);
-    const trainingOnlyMs = (performance.now() - start) / n;
-    plain.dispose();
-    return { withEventsMs, trainingOnlyMs, commitsMs };
+    await recorded.dispose();
+    const paths = (await store.readStream(id, { types: ['ArchitectureSampled'] })).map((e) => e.data as { step: number; architecture: number[] }).slice(0, n);
+    return { withEventsMs, commitsMs, paths };
   } finally {
     await db.close();
   }
+}
+
+/** The same (step, path) sequence on a fresh trainer, no database: ms per step. */
+async function trainingOnly(paths: Recorded['paths'], trainer: () => Promise<StepTrainer>): Promise<number> {
+  const plain = await warm(await trainer());
+  const start = performance.now();
+  for (const p of paths) await plain.trainStep(p.step, p.architecture);
+  const ms = (performance.now() - start) / paths.length;
+  await plain.dispose();
+  return ms;
 }
 
 const experiment = await (async () => {
@@ -99,29 +116,35 @@ const experiment = await (async () => {
 })();
 const opCounts = experiment.searchSpace.layers.map((layer) => layer.ops.length);
 
+const supernet = (thread: TrainingThread) => () => createSupernetTrainer(experiment, () => undefined, thread);
+const row = (backend: string, workload: string, n: number, trainingOnlyMs: number, m: Recorded, baselines: number[]) => ({
+  backend,
+  workload,
+  steps: n,
+  trainingOnlyMs,
+  baselinesMs: baselines,
+  withEventsMs: m.withEventsMs,
+  overheadMs: m.withEventsMs - trainingOnlyMs,
+  overheadPercent: (100 * (m.withEventsMs - trainingOnlyMs)) / trainingOnlyMs,
+  commits: m.commitsMs.length,
+  commitP50Ms: percentile(m.commitsMs, 50),
+  commitP99Ms: percentile(m.commitsMs, 99),
+});
 const rows = [];
 for (const backend of testBackends) {
-  const demo = await measure(backend, steps, () => SupernetTrainer.create(experiment, () => undefined));
-  const synthetic = await measure(backend, syntheticSteps, async () => new WaitingTrainer(opCounts, 1000));
-  for (const [workload, n, m] of [
-    ['demo network (wasm)', steps, demo],
-    ['synthetic 1 s step', syntheticSteps, synthetic],
-  ] as const) {
-    rows.push({
-      backend: backend.name,
-      workload,
-      steps: n,
-      trainingOnlyMs: m.trainingOnlyMs,
-      withEventsMs: m.withEventsMs,
-      overheadMs: m.withEventsMs - m.trainingOnlyMs,
-      overheadPercent: (100 * (m.withEventsMs - m.trainingOnlyMs)) / m.trainingOnlyMs,
-      commits: m.commitsMs.length,
-      commitP50Ms: percentile(m.commitsMs, 50),
-      commitP99Ms: percentile(m.commitsMs, 99),
-    });
-  }
+  // Baseline, recorded runs, baseline again: a load that drifts during the run moves both sides.
+  const offThread = await recordedRun(backend, steps, supernet('worker'));
+  const before = await trainingOnly(offThread.paths, supernet('main'));
+  const inThread = await recordedRun(backend, steps, supernet('main'));
+  const after = await trainingOnly(offThread.paths, supernet('main'));
+  const demoBaseline = (before + after) / 2;
+  rows.push(row(backend.name, 'demo network (wasm), training thread', steps, demoBaseline, offThread, [before, after]));
+  rows.push(row(backend.name, 'demo network (wasm), service thread', steps, demoBaseline, inThread, [before, after]));
+  const synthetic = await recordedRun(backend, syntheticSteps, async () => new WaitingTrainer(opCounts, 1000));
+  const syntheticBaseline = await trainingOnly(synthetic.paths, async () => new WaitingTrainer(opCounts, 1000));
+  rows.push(row(backend.name, 'synthetic 1 s step', syntheticSteps, syntheticBaseline, synthetic, [syntheticBaseline]));
 }
-console.log(`\nEvent-recording overhead per training step (one commit per step, write-behind; ${steps} demo steps, ${syntheticSteps} synthetic)\n`);
+console.log(`\nEvent-recording overhead per training step (one commit per step, write-behind; ${steps} demo steps, ${syntheticSteps} synthetic; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")})\n`);
 printTable(
   rows.map((r) => ({
     backend: r.backend,
@@ -135,4 +158,4 @@ printTable(
     'commit p99 ms': r.commitP99Ms,
   })),
 );
-writeJson('bench/results/overhead.json', { date: new Date().toISOString(), rows });
+writeJson('bench/results/overhead.json', { date: new Date().toISOString(), loadAverage: loadavg(), rows });

@@ -18,7 +18,7 @@ import type { RankingAnalysis } from '../experiments/experiment-status.js';
 import { analyseRanking, type StandaloneTable } from '../experiments/ranking-runner.js';
 import { runSearchOnExperiment } from '../experiments/search-runner.js';
 import type { SearchOutcome } from '../search/outcome.js';
-import { SupernetTrainer } from '../training/supernet-trainer.js';
+import { createSupernetTrainer } from '../training/off-thread-trainer.js';
 import { TrainingWorker, type TrainingProgress } from '../training/training-worker.js';
 import { requireTree } from '../tree/state.js';
 
@@ -66,7 +66,7 @@ export async function supernetRanking(
   const id = options.experimentId;
   await ensureExperiment(service, request, id);
   const { config } = requireTree((await service.projections.current(id)).tree);
-  const trainer = await SupernetTrainer.create(config.experiment, options.log);
+  const trainer = await createSupernetTrainer(config.experiment, options.log);
   const worker = new TrainingWorker(service, trainer, {
     workerId: options.workerId,
     checkpoints: options.checkpoints,
@@ -126,6 +126,6 @@ export async function supernetRanking(
       seconds: { training: trainingSeconds, ranking: rankingSeconds, search: (performance.now() - started) / 1000 },
     };
   } finally {
-    trainer.dispose();
+    await trainer.dispose();
   }
 }

@@ -8,7 +8,7 @@ import type { ExperimentService } from '../experiments/experiment-service.js';
 import type { StrategyName } from '../search/config.js';
 import { SearchSpace } from '../search-space/search-space.js';
 import { runExperiment, type RunResult } from '../training/run-experiment.js';
-import { SupernetTrainer } from '../training/supernet-trainer.js';
+import { createSupernetTrainer } from '../training/off-thread-trainer.js';
 import { requireTree } from '../tree/state.js';
 import { trainingProgressBar } from './progress.js';
 
@@ -42,7 +42,7 @@ export async function trainJob(service: ExperimentService, config: AppConfig, ex
   const stop = gracefulStop('\nstopping after the current step (press Ctrl-C again to stop at once)...');
   const bar = options.progress === false ? null : trainingProgressBar();
   try {
-    const result = await runExperiment(service, experimentId, (experiment) => SupernetTrainer.create(experiment, (line) => console.error(line)), {
+    const result = await runExperiment(service, experimentId, (experiment) => createSupernetTrainer(experiment, (line) => console.error(line)), {
       workerId: workerIdFor(config),
       checkpoints: checkpointStoreFor(config),
       checkpointEvery: options.checkpointEvery ?? 50,

@@ -3,7 +3,7 @@ import { ExperimentStateError } from '../experiments/errors.js';
 import type { ExperimentService } from '../experiments/experiment-service.js';
 import { runSearchOnExperiment } from '../experiments/search-runner.js';
 import type { StrategyName } from '../search/config.js';
-import { SupernetTrainer } from '../training/supernet-trainer.js';
+import { createSupernetTrainer } from '../training/off-thread-trainer.js';
 import { restoreNewestCheckpoint, TrainingWorker } from '../training/training-worker.js';
 import { requireTree } from '../tree/state.js';
 import { checkpointStoreFor, printOutcome, workerIdFor } from './jobs.js';
@@ -19,7 +19,7 @@ export async function searchJob(
   options: { strategy?: StrategyName; candidates?: number; searchId?: string },
 ): Promise<void> {
   const view = await service.projections.current(experimentId);
-  const trainer = await SupernetTrainer.create(requireTree(view.tree).config.experiment, (line) => console.error(line));
+  const trainer = await createSupernetTrainer(requireTree(view.tree).config.experiment, (line) => console.error(line));
   try {
     const checkpoints = checkpointStoreFor(config);
     const { checkpoint } = await restoreNewestCheckpoint(trainer, checkpoints, view.status.retainedCheckpoints);
@@ -36,6 +36,6 @@ export async function searchJob(
     }
     await printOutcome(service, experimentId, null);
   } finally {
-    trainer.dispose();
+    await trainer.dispose();
   }
 }

@@ -15,7 +15,7 @@ import { runOracleExperiment } from '../tabular/oracle-experiment.js';
 import { nasBenchMacroPath } from '../tabular/paths.js';
 import { type AccuracyTable, loadNasBenchMacro } from '../tabular/table.js';
 import { runExperiment } from '../training/run-experiment.js';
-import { SupernetTrainer } from '../training/supernet-trainer.js';
+import { createSupernetTrainer } from '../training/off-thread-trainer.js';
 import { checkpointStoreFor } from './jobs.js';
 
 export interface WorkerCommandOptions {
@@ -41,7 +41,7 @@ export async function workerCommand(service: ExperimentService, config: AppConfi
       await runOracleExperiment(service, table, experimentId, [{ strategy: search.strategy, candidates: search.candidates }], { workerId, leaseTtlMs, signal });
       return;
     }
-    const result = await runExperiment(service, experimentId, (created) => SupernetTrainer.create(created, (line) => console.error(line)), {
+    const result = await runExperiment(service, experimentId, (created) => createSupernetTrainer(created, (line) => console.error(line)), {
       workerId,
       leaseTtlMs,
       signal,

@@ -1,6 +1,6 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
-import type { Database, Row, SqlExecutor } from './database.js';
+import type { Database, QueryOptions, Row, SqlExecutor } from './database.js';
 import { SerialQueue } from './serial-queue.js';
 
 /**
@@ -25,7 +25,11 @@ export class PgliteDatabase implements Database {
     return new PgliteDatabase(pg, dataDir ?? 'memory://');
   }
 
-  query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+  /**
+   * `options.name` is accepted and ignored: PGlite's API has no named prepared statements, so
+   * every statement is parsed anew (in-process, ~0.15 ms of a ~2.8 ms per-step append).
+   */
+  query<R extends Row = Row>(sql: string, params: readonly unknown[] = [], _options?: QueryOptions): Promise<R[]> {
     return this.queue.run(async () => (await this.pg.query<R>(sql, params as unknown[])).rows);
   }
 

@@ -197,6 +197,20 @@ export class ExperimentService<S extends StreamStore = StreamStore & EventFeed> 
   }
 
   /**
+   * The sample `ask` would record now, decided on the projections without appending anything
+   * (null: training is over, or the pending recorded sample is another sampler's). For a
+   * trainer that starts the step while something else is still to be recorded before its
+   * sample (a checkpoint): the `ask` that follows records this same sample.
+   */
+  nextSample(id: string, leaseId: string): Promise<DecidedSample | null> {
+    return this.projections.read(id, (view) => {
+      const lease = this.requireLease(view, leaseId);
+      this.assertRunnable(view);
+      return this.decideSample(view, lease)?.sample ?? null;
+    });
+  }
+
+  /**
    * The sample of the step after the last rewarded one (null: training is over) and the events
    * recording it; no events when it is already recorded (pending), and then a null sample when
    * the recorded one differs from this sampler's draw.

@@ -57,6 +57,6 @@ export async function runExperiment(
       await worker.stop(experimentId);
     }
   } finally {
-    trainer.dispose();
+    await trainer.dispose();
   }
 }

@@ -11,10 +11,14 @@ export interface StepTrainer {
   readonly backend: { readonly backend: string; readonly skipped: readonly { readonly backend: string; readonly reason: string }[] };
   /** Trains training step `step` on `architecture` only (single-path weight sharing); returns its loss. */
   trainStep(step: number, architecture: Architecture): Promise<number>;
-  /** Everything a resume needs (weights, optimizer state, BN statistics), as bytes. */
-  saveState(): Uint8Array;
-  loadState(bytes: Uint8Array): void;
+  /**
+   * Everything a resume needs (weights, optimizer state, BN statistics), as bytes: the state
+   * after every step asked for before this call (a trainer on another thread answers in order).
+   */
+  saveState(): Promise<Uint8Array> | Uint8Array;
+  loadState(bytes: Uint8Array): Promise<void> | void;
   /** Answers the search's questions (validation-batch loss; BN recalibration + full validation). */
   evaluator(): CandidateEvaluator;
-  dispose(): void;
+  /** Frees the trainer (and ends its thread, if it has one). */
+  dispose(): Promise<void> | void;
 }

@@ -3,6 +3,7 @@
  * space, fed by a dataset reader, with the experiment's optimiser settings. Everything is
  * derived from the ExperimentCreated payload, so a resumed process rebuilds the same trainer.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Architecture, SearchSpaceDefinition } from '../search-space/definition.js';
 import { networkDefinition } from '../search-space/search-space.js';
@@ -104,6 +105,10 @@ export class SupernetTrainer implements StepTrainer {
   }
 
   async trainStep(step: number, architecture: Architecture): Promise<number> {
+    // The step holds this thread until it is done: let the event loop run first (heartbeats,
+    // signals, and on the service thread the in-flight commit, which PGlite runs without a
+    // macrotask turn and the pg client must write to its socket to progress beside the step).
+    await yieldToEventLoop();
     const batch = this.batches.batchAtStep(step);
     const lr = cosineLr(step, this.totalSteps, this.settings.lrMax, this.settings.lrMin);
     return this.supernet.trainStep(architecture, batch.images, batch.labels, lr);

@@ -88,7 +88,7 @@ export async function restoreNewestCheckpoint(
   for (const candidate of [...checkpoints].reverse()) {
     const file = await store.readVerified(candidate.location, candidate.sha256);
     if ('bytes' in file) {
-      trainer.loadState(file.bytes);
+      await trainer.loadState(file.bytes);
       return { checkpoint: candidate, rejected };
     }
     rejected.push(file.problem);
@@ -227,7 +227,7 @@ export class TrainingWorker {
     // space), then resume the experiment.
     const failure = before.status.checkpointFailure;
     if (before.status.lifecycle === 'paused' && before.status.pausedReason?.startsWith(STORAGE_PAUSE_PREFIX)) {
-      if (failure && failure.step === lastStep && !(await this.saveCheckpoint(experimentId, lease, lastStep, config.schedule.stepsPerEpoch, before.position))) {
+      if (failure && failure.step === lastStep && !(await this.saveCheckpoint(experimentId, lease, lastStep, config.schedule.stepsPerEpoch, before.position, this.trainer.saveState()))) {
         return { status: 'paused', liveSteps, lastStep };
       }
       await this.service.resume(experimentId, 'checkpoint storage available again');
@@ -245,20 +245,36 @@ export class TrainingWorker {
       return stored;
     };
 
+    /** Starts a step on the trainer: one on another thread computes while this thread goes on. */
+    const start = (next: DecidedSample): Promise<number> => {
+      this.assertLeaseHealthy();
+      const training = this.trainer.trainStep(next.step, next.architecture);
+      training.catch(() => undefined); // awaited later; a failure must not surface as unhandled meanwhile
+      return training;
+    };
+    /** Stops the run unless the log recorded `trained` as its step's sample: the weights never diverge from the log. */
+    const assertRecorded = (trained: DecidedSample, recorded: DecidedSample | null): void => {
+      if (recorded && recorded.step === trained.step && sameArchitecture(recorded.architecture, trained.architecture)) return;
+      throw new Error(`experiment '${experimentId}': step ${trained.step} trained ${trained.architecture.join('')} but the log recorded ${recorded ? `${recorded.step}: ${recorded.architecture.join('')}` : 'no sample'}; stopping before the weights diverge from the log`);
+    };
+    /** the step of `sample`, when it started training before its sample was recorded (across a checkpoint) */
+    let early: Promise<number> | null = null;
+
     // The pending sample (appended before a crash) or a new one.
     let sample = await askNext();
     while (sample) {
       const step = sample.step;
+      // Started before anything else runs here: a trainer on another thread then computes while
+      // this one runs the in-flight commit (PGlite's included, which runs on this thread).
+      const training = early ?? start(sample);
+      early = null;
       // PGlite answers without a macrotask turn: yield so heartbeats and signals run.
       await yieldToEventLoop();
-      this.assertLeaseHealthy();
-      const loss = await this.trainer.trainStep(step, sample.architecture);
+      const loss = await training;
       if (inFlight) {
         const stored = await settle();
         if (stored === null) return { status, liveSteps, lastStep }; // this step's training is lost; resume trains it again
-        if (!stored.next || stored.next.step !== step || !sameArchitecture(stored.next.architecture, sample.architecture)) {
-          throw new Error(`experiment '${experimentId}': step ${step} trained ${sample.architecture.join('')} but the log recorded ${stored.next ? `${stored.next.step}: ${stored.next.architecture.join('')}` : 'no sample'}; stopping before the weights diverge from the log`);
-        }
+        assertRecorded(sample, stored.next);
       }
       liveSteps += 1;
       this.options.onProgress?.({ step, totalSteps, phase: sample.phase, loss, stepsPerSecond: liveSteps / ((Date.now() - started) / 1000) });
@@ -267,10 +283,24 @@ export class TrainingWorker {
         const told = await attempt('tell', step, () => this.service.tell(experimentId, lease.leaseId, step, loss));
         if (told === null) return { status, liveSteps: liveSteps - 1, lastStep };
         lastStep = step;
-        if (checkpointHere && !(await this.saveCheckpoint(experimentId, lease, step, config.schedule.stepsPerEpoch, told.position))) {
-          return { status: 'paused', liveSteps, lastStep };
+        if (!checkpointHere) {
+          sample = await askNext();
+          continue;
         }
+        // The state after this step is taken first (the trainer answers in order); the next
+        // step, decided in memory (the checkpoint does not change it), trains while the
+        // checkpoint is written and recorded, and its sample is recorded after the checkpoint,
+        // as without the overlap. A failed decision just starts nothing early: `ask` says why.
+        const state = Promise.resolve(this.trainer.saveState());
+        state.catch(() => undefined); // awaited by saveCheckpoint
+        const next = stopping() ? null : await this.service.nextSample(experimentId, lease.leaseId).catch(() => null);
+        early = next && start(next);
+        if (!(await this.saveCheckpoint(experimentId, lease, step, config.schedule.stepsPerEpoch, told.position, state))) {
+          return { status: 'paused', liveSteps, lastStep }; // a step started early is lost; resume trains it again
+        }
+        // None (stopped, paused): the early step is lost; resume trains it again.
         sample = await askNext();
+        if (early && sample) assertRecorded(next!, sample);
         continue;
       }
       const ahead = this.service.tellAhead(experimentId, lease.leaseId, step, loss);
@@ -283,15 +313,15 @@ export class TrainingWorker {
   }
 
   /**
-   * Stores the trainer's state, reads it back and verifies its sha256, records CheckpointSaved,
-   * then prunes by the retention policy. When the store refuses (full disk, I/O error,
+   * Stores `state` (the trainer's, taken after step `step`), reads it back and verifies its
+   * sha256, records CheckpointSaved, then prunes by the retention policy. When the store refuses (full disk, I/O error,
    * permission), nothing is recorded but CheckpointWriteFailed and the pause (the reason says
    * why); the worker retries every `storageRetryMs` and resumes the experiment once the write
    * succeeds. False: stopped (abort signal) while the store was still refusing.
    */
-  private async saveCheckpoint(experimentId: string, lease: Lease, step: number, stepsPerEpoch: number, streamPosition: number): Promise<boolean> {
+  private async saveCheckpoint(experimentId: string, lease: Lease, step: number, stepsPerEpoch: number, streamPosition: number, state: Promise<Uint8Array> | Uint8Array): Promise<boolean> {
     const store = this.options.checkpoints;
-    const bytes = this.trainer.saveState();
+    const bytes = await state;
     let pausedHere = false;
     for (;;) {
       this.assertLeaseHealthy();

@@ -55,6 +55,36 @@ for (const backend of testBackends) {
       assert.equal(events.filter((e) => e.type === 'TrainingBackendSelected').length, 1);
     });
 
+    it('given a checkpoint step, then the next step trains while the checkpoint is written, its sample is recorded after the checkpoint, and the checkpoint holds the state after its step', async () => {
+      const { id } = await service.create(request);
+      const trainer = new ToyTrainer(opCounts);
+      /** per checkpoint but the last: whether the next step had started before its file was stored */
+      const overlapped: boolean[] = [];
+      const store10 = new (class extends LocalDirectoryCheckpointStore {
+        override async put(key: string, bytes: Uint8Array) {
+          const step = 10 * (overlapped.length + 1) - 1;
+          if (step < 49) {
+            const deadline = Date.now() + 2000;
+            while (!trainer.trainedSteps.includes(step + 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+            overlapped.push(trainer.trainedSteps.includes(step + 1));
+          }
+          return super.put(key, bytes);
+        }
+      })(mkdtempSync(join(tmpdir(), 'mctnas-ckpt-overlap-')));
+      const outcome = await new TrainingWorker(service, trainer, { workerId: 'w1', checkpoints: store10, checkpointEvery: 10 }).train(id);
+      assert.equal(outcome.status, 'finished');
+      assert.deepEqual(overlapped, [true, true, true, true]);
+      assert.deepEqual(trainer.trainedSteps, Array.from({ length: 50 }, (_, i) => i), 'every step trained once');
+      const events = await store.readStream(id);
+      const position = (type: string, step: number) => events.find((e) => e.type === type && (e.data as { step: number }).step === step)!.position;
+      for (const step of [9, 19, 29, 39]) assert.ok(position('CheckpointSaved', step) < position('ArchitectureSampled', step + 1), `checkpoint ${step} recorded before the sample of step ${step + 1}`);
+      const saved = events.find((e) => e.type === 'CheckpointSaved' && (e.data as { step: number }).step === 39)!.data as { location: string; sha256: string };
+      const file = await store10.readVerified(saved.location, saved.sha256);
+      const reference = new ToyTrainer(opCounts);
+      for (const e of events.filter((e) => e.type === 'ArchitectureSampled').slice(0, 40)) await reference.trainStep((e.data as { step: number }).step, (e.data as { architecture: number[] }).architecture);
+      assert.ok('bytes' in file && Buffer.from(file.bytes).equals(Buffer.from(reference.saveState())), 'the state after step 39 (a retained checkpoint), not after 40');
+    });
+
     it('given write-behind commits that fail while the next step trains (one before it is stored, one after: ambiguous), then the worker retries them, trains every step exactly once and writes the uninterrupted history', async () => {
       const reference = await service.create(request);
       await new TrainingWorker(service, new ToyTrainer(opCounts), { workerId: 'w1', checkpoints, checkpointEvery: 10 }).train(reference.id);
