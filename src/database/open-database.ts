@@ -11,6 +11,8 @@ export interface DatabaseSettings {
   readonly dataDir: string;
   /** Postgres only: how outages are met (workers wait them out; the API answers 503) */
   readonly postgres?: PostgresOptions;
+  /** PGlite only: its shared_buffers (MCTNAS_PGLITE_SHARED_BUFFERS) */
+  readonly pgliteSharedBuffers?: string | null;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface DatabaseSettings {
 export async function connectDatabase(settings: DatabaseSettings): Promise<Database> {
   if (settings.databaseUrl) return new PostgresDatabase(settings.databaseUrl, settings.postgres);
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
-  const database = await PgliteDatabase.open(resolve(settings.dataDir, 'pglite'));
+  const database = await PgliteDatabase.open(resolve(settings.dataDir, 'pglite'), { sharedBuffers: settings.pgliteSharedBuffers ?? null });
   makePrivate(settings.dataDir);
   return database;
 }
