@@ -32,6 +32,12 @@ const environmentSchema = z.object({
     .default(DEFAULT_RETENTION.keepLast),
   /** checkpoint retention: also keep every checkpoint whose step + 1 is a multiple of K (unset: none) */
   MCTNAS_CHECKPOINT_KEEP_EVERY: z.coerce.number().int().min(1).optional().or(z.literal('').transform(() => undefined)),
+  /** embedded database only: Postgres's shared_buffers inside PGlite (unset: Postgres's 128MB) */
+  MCTNAS_PGLITE_SHARED_BUFFERS: z
+    .string()
+    .regex(/^\d+(kB|MB|GB)$/, 'must be a size such as 16MB')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
 });
 
 export interface AppConfig {
@@ -48,6 +54,8 @@ export interface AppConfig {
   readonly sseKeepAliveMs?: number;
   /** retention of the checkpoints this installation's trainers write (per run: `train --keep-last/--keep-every`) */
   readonly checkpointRetention?: RetentionPolicy;
+  /** embedded database only: shared_buffers inside PGlite, e.g. '16MB' (null: Postgres's default, 128MB) */
+  readonly pgliteSharedBuffers?: string | null;
 }
 
 export class ConfigError extends Error {}
@@ -71,5 +79,6 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     bodyLimitBytes: e.MCTNAS_API_BODY_LIMIT,
     sseKeepAliveMs: e.MCTNAS_SSE_KEEPALIVE_MS,
     checkpointRetention: { keepLast: e.MCTNAS_CHECKPOINT_KEEP_LAST, keepEvery: e.MCTNAS_CHECKPOINT_KEEP_EVERY ?? null },
+    pgliteSharedBuffers: e.MCTNAS_PGLITE_SHARED_BUFFERS ?? null,
   };
 }

@@ -1,4 +1,5 @@
 import type { AppConfig } from '../config.js';
+import type { Database } from '../database/database.js';
 import { presetRequest } from '../experiments/presets.js';
 import { startService } from './service.js';
 
@@ -9,8 +10,8 @@ export const DEFAULT_EXPERIMENT_NAME = 'default: NAS-Bench-Macro x0.25 on Fashio
  * while it runs). The experiment is created on first start; every later start resumes it.
  * When it is done, the service keeps serving until Ctrl-C.
  */
-export async function runDefaultJob(config: AppConfig): Promise<void> {
-  const running = await startService(config);
+export async function runDefaultJob(config: AppConfig, database?: Promise<Database>): Promise<void> {
+  const running = await startService(config, { database });
   // The training stack (TensorFlow.js and its wasm backend) loads once the service is serving.
   const { printOutcome, trainJob } = await import('./jobs.js');
   const service = running.runtime.service;

@@ -10,6 +10,7 @@ import { SEARCH_LAUNCHER } from '../api/search/search-launcher.js';
 import { AppModule } from '../app.module.js';
 import { DASHBOARD_DIR, dashboardBuilt } from '../dashboard/dashboard.module.js';
 import type { AppConfig } from '../config.js';
+import type { Database } from '../database/database.js';
 import { openDatabase } from '../database/open-database.js';
 import { createLogger, PinoNestLogger } from '../logging/logger.js';
 import { createRuntime, type Runtime } from '../runtime.js';
@@ -66,9 +67,13 @@ function stopSignal(logger: Logger, onStop: () => void): { signal: AbortSignal; 
  * Opens (and migrates) the configured database and, unless `http` is false, serves the HTTP
  * API over the same runtime, so a job running in this process is queryable while it runs.
  */
-export async function startService(config: AppConfig, options: { http?: boolean; waitForDatabase?: boolean } = {}): Promise<RunningService> {
+export async function startService(
+  config: AppConfig,
+  options: { http?: boolean; waitForDatabase?: boolean; /** a database `connectDatabase` started opening (npm start) */ database?: Promise<Database> } = {},
+): Promise<RunningService> {
   const logger = createLogger(config.logLevel);
-  const { database, migrations } = await openDatabase({ ...config, postgres: options.waitForDatabase ? { waitForServer: true, onOutage: reportOutage } : undefined });
+  const settings = { ...config, postgres: options.waitForDatabase ? { waitForServer: true, onOutage: reportOutage } : undefined };
+  const { database, migrations } = await openDatabase(settings, options.database);
   logger.info({ database: database.kind, location: database.location, migrations }, 'database ready');
   const runtime = createRuntime(database);
   if (options.http === false) {

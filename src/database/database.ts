@@ -8,8 +8,16 @@ import { DomainError } from '../kernel/domain-error.js';
 
 export type Row = Record<string, unknown>;
 
+export interface QueryOptions {
+  /**
+   * Run as a named prepared statement: parsed and planned once per connection, then only bound
+   * and executed (the hot append). A name stands for one SQL text for the process's lifetime.
+   */
+  readonly name?: string;
+}
+
 export interface SqlExecutor {
-  query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  query<R extends Row = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<R[]>;
 }
 
 export type DatabaseKind = 'postgres' | 'pglite';

@@ -11,15 +11,26 @@ export interface DatabaseSettings {
   readonly dataDir: string;
   /** Postgres only: how outages are met (workers wait them out; the API answers 503) */
   readonly postgres?: PostgresOptions;
+  /** PGlite only: its shared_buffers (MCTNAS_PGLITE_SHARED_BUFFERS) */
+  readonly pgliteSharedBuffers?: string | null;
 }
 
-/** Opens the configured database and applies pending migrations. */
-export async function openDatabase(settings: DatabaseSettings): Promise<{ database: Database; migrations: string[] }> {
-  if (!settings.databaseUrl) mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
-  const database = settings.databaseUrl
-    ? new PostgresDatabase(settings.databaseUrl, settings.postgres)
-    : await PgliteDatabase.open(resolve(settings.dataDir, 'pglite'));
-  if (!settings.databaseUrl) makePrivate(settings.dataDir);
+/**
+ * Opens the configured database without migrating it. `npm start` starts this before importing
+ * the rest of the service, so PGlite's wasm compile (off the main thread) and file reads overlap
+ * module loading; Postgres starting inside the wasm runs on the main thread and does not.
+ */
+export async function connectDatabase(settings: DatabaseSettings): Promise<Database> {
+  if (settings.databaseUrl) return new PostgresDatabase(settings.databaseUrl, settings.postgres);
+  mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
+  const database = await PgliteDatabase.open(resolve(settings.dataDir, 'pglite'), { sharedBuffers: settings.pgliteSharedBuffers ?? null });
+  makePrivate(settings.dataDir);
+  return database;
+}
+
+/** Opens the configured database (or takes one `connectDatabase` started) and applies pending migrations. */
+export async function openDatabase(settings: DatabaseSettings, connecting: Promise<Database> = connectDatabase(settings)): Promise<{ database: Database; migrations: string[] }> {
+  const database = await connecting;
   try {
     return { database, migrations: await migrate(database) };
   } catch (error) {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Database, DatabaseUnavailableError, isDatabaseUnavailable, type Row, type SqlExecutor } from './database.js';
+import { type Database, DatabaseUnavailableError, isDatabaseUnavailable, type QueryOptions, type Row, type SqlExecutor } from './database.js';
 
 export interface PostgresOptions {
   readonly poolSize?: number;
@@ -55,11 +55,11 @@ export class PostgresDatabase implements Database {
     this.location = redactUrl(url);
   }
 
-  async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+  async query<R extends Row = Row>(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Promise<R[]> {
     const client = await this.connect();
     let broken: unknown;
     try {
-      return (await client.query<R>(sql, params as unknown[])).rows;
+      return (await run<R>(client, sql, params, options)).rows;
     } catch (error) {
       if (isDatabaseUnavailable(error)) broken = error;
       throw translate(error);
@@ -73,7 +73,7 @@ export class PostgresDatabase implements Database {
     let broken: unknown;
     try {
       await client.query('BEGIN');
-      const result = await work({ query: async <R extends Row>(sql: string, params: readonly unknown[] = []) => (await client.query<R>(sql, params as unknown[])).rows });
+      const result = await work({ query: async <R extends Row>(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}) => (await run<R>(client, sql, params, options)).rows });
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -212,6 +212,11 @@ export class PostgresDatabase implements Database {
     this.listenClient = null;
     if (pending) await (await pending.catch(() => null))?.end().catch(() => undefined);
   }
+}
+
+/** A statement on `client`; a named one is prepared on the connection's first use of the name (pg remembers it per connection). */
+function run<R extends Row>(client: pg.ClientBase, sql: string, params: readonly unknown[], options: QueryOptions): Promise<pg.QueryResult<R>> {
+  return options.name === undefined ? client.query<R>(sql, params as unknown[]) : client.query<R>({ name: options.name, text: sql, values: params as unknown[] });
 }
 
 /** The driver's connection failures as DatabaseUnavailableError; anything else as it is. */

@@ -18,6 +18,9 @@ export type { AppendResult, EventFilter, NewEvent, StreamRange, SubscribeOptions
  */
 export const SELECT_COLUMNS = `position, stream_id, stream_version, type, schema_version, data, metadata, idempotency_key, transaction_id::text AS transaction_id, created_at`;
 
+/** The append, one statement: see migrations/append-function.ts. */
+const APPEND_SQL = `SELECT mctnas_append($1, $2, $3, $4::jsonb) AS result, pg_current_xact_id()::text AS transaction_id, now() AS created_at`;
+
 /**
  * Append-only event store over Postgres or PGlite.
  *  - append: one transaction per call, optimistic concurrency on the stream version,
@@ -188,8 +191,10 @@ export class EventStore extends StreamStore implements EventFeed {
       // The transaction id and now() in the same statement are the appended rows' own
       // (transaction_id and created_at default to them), so the result needs no read-back.
       const [row] = await executor.query<{ result: unknown; transaction_id: unknown; created_at: unknown }>(
-        `SELECT mctnas_append($1, $2, $3, $4::jsonb) AS result, pg_current_xact_id()::text AS transaction_id, now() AS created_at`,
+        APPEND_SQL,
         [streamId, mode, mode === 'exact' ? expected : null, rows],
+        // a named statement: the per-step append skips the server's parse and plan
+        { name: 'mctnas_append' },
       );
       const result = parseJson(row!.result) as { positions: unknown[]; version: unknown; duplicate: boolean };
       const positions = result.positions.map((p) => toSafeInteger(p, 'events.position'));

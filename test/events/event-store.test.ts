@@ -262,6 +262,20 @@ for (const backend of testBackends) {
       assert.deepEqual(paged, positions, 'page by page: each event once');
     });
 
+    it('given a connection that appended before, when a migration replaces the append function, then appends alone and inside a transaction run the new function', async () => {
+      await store.append('exp-replaced', 'no-stream', [paused('before')]);
+      const [{ body }] = (await db.query<{ body: string }>(`SELECT pg_get_functiondef('mctnas_append'::regproc) AS body`)) as [{ body: string }];
+      const refusing = body.replace('BEGIN', `BEGIN IF p_stream = 'exp-refused' THEN RAISE EXCEPTION 'replaced function'; END IF;`);
+      await db.query(refusing);
+      try {
+        await assert.rejects(store.append('exp-refused', 'any', [paused('x')]), /replaced function/);
+        await assert.rejects(db.transaction((tx) => store.appendIn(tx, 'exp-refused', 'any', [paused('x')])), /replaced function/);
+        assert.equal((await store.append('exp-replaced', 1, [paused('after')])).version, 2);
+      } finally {
+        await db.query(body);
+      }
+    });
+
     it('commits a projection checkpoint only together with the projection writes', async () => {
       await db.query('CREATE TABLE IF NOT EXISTS projection_rows (id int)');
       await assert.rejects(
@@ -280,3 +294,31 @@ for (const backend of testBackends) {
     });
   });
 }
+
+describe('event store on postgres: the append is a prepared statement', () => {
+  let db: PostgresDatabase;
+  before(async () => {
+    db = (await testBackends.find((b) => b.name === 'postgres')!.open()) as PostgresDatabase;
+  });
+  after(async () => {
+    await db.close();
+  });
+
+  it('parses and plans the append once per connection, then only binds and executes it', async () => {
+    const single = new PostgresDatabase(db.url, 1);
+    try {
+      const store = new EventStore(single, {});
+      for (let step = 0; step < 5; step++) await store.append('exp-prepared', step, [reward(step)]);
+      await single.transaction((tx) => store.appendIn(tx, 'exp-prepared', 5, [reward(5)]));
+      const prepared = await single.query<{ name: string; statement: string; executions: number }>(
+        `SELECT name, statement, generic_plans + custom_plans AS executions FROM pg_prepared_statements WHERE NOT from_sql`,
+      );
+      assert.equal(prepared.length, 1);
+      assert.equal(prepared[0]!.name, 'mctnas_append');
+      assert.match(prepared[0]!.statement, /mctnas_append\(\$1, \$2, \$3, \$4::jsonb\)/);
+      assert.equal(Number(prepared[0]!.executions), 6);
+    } finally {
+      await single.close();
+    }
+  });
+});
