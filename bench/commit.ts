@@ -71,6 +71,31 @@ function appendVariant(name: string, db: Database): Variant {
 
 const dropGin = (db: Database) => db.query('DROP INDEX events_visit_nodes');
 
+/** What a backend provides to the variants: raw executors (with and without synchronous commit) and three migrated databases. */
+interface Executors {
+  readonly raw: { query(sql: string, params?: unknown[]): Promise<unknown> };
+  readonly rawAsync: { query(sql: string, params?: unknown[]): Promise<unknown> };
+  readonly db: Database;
+  readonly dbNoGin: Database;
+  readonly dbAsync: Database;
+}
+
+/** The raw INSERT's index in the list: the floor every ratio divides by. */
+const FLOOR = 1;
+
+/** The same variants, in the same order, on both backends. */
+function variants(e: Executors): Variant[] {
+  return [
+    { name: 'SELECT 1', commit: () => e.raw.query('SELECT 1') },
+    { name: 'raw INSERT, no index', commit: (step) => e.raw.query(PLAIN_INSERT, plainRows('raw', step)) },
+    { name: 'raw INSERT, no index, synchronous_commit off', commit: (step) => e.rawAsync.query(PLAIN_INSERT, plainRows('raw-async', step)) },
+    appendVariant('append, unnamed (before)', unnamed(e.db)),
+    appendVariant('append, prepared (default)', e.db),
+    appendVariant('append, prepared, no GIN index', e.dbNoGin),
+    appendVariant('append, prepared, synchronous_commit off', e.dbAsync),
+  ];
+}
+
 async function postgresVariants(cleanup: (() => Promise<unknown>)[]): Promise<Variant[]> {
   const main = await scratchDatabase('commit');
   const noGin = await scratchDatabase('commitnogin');
@@ -91,15 +116,7 @@ async function postgresVariants(cleanup: (() => Promise<unknown>)[]): Promise<Va
   await rawAsync.connect();
   cleanup.unshift(() => raw.end(), () => rawAsync.end());
   await raw.query(PLAIN_TABLE);
-  return [
-    { name: 'SELECT 1', commit: () => raw.query('SELECT 1') },
-    { name: 'raw INSERT, no index', commit: (step) => raw.query(PLAIN_INSERT, plainRows('raw', step)) },
-    { name: 'raw INSERT, no index, synchronous_commit off', commit: (step) => rawAsync.query(PLAIN_INSERT, plainRows('raw-async', step)) },
-    appendVariant('append, unnamed (before)', unnamed(db)),
-    appendVariant('append, prepared (default)', db),
-    appendVariant('append, prepared, no GIN index', dbNoGin),
-    appendVariant('append, prepared, synchronous_commit off', dbAsync),
-  ];
+  return variants({ raw, rawAsync, db, dbNoGin, dbAsync });
 }
 
 async function pgliteVariants(cleanup: (() => Promise<unknown>)[]): Promise<Variant[]> {
@@ -119,26 +136,18 @@ async function pgliteVariants(cleanup: (() => Promise<unknown>)[]): Promise<Vari
   await dbAsync.query('SET synchronous_commit = off');
   await db.query(PLAIN_TABLE);
   await dbAsync.query(PLAIN_TABLE);
-  return [
-    { name: 'SELECT 1', commit: () => db.query('SELECT 1') },
-    { name: 'raw INSERT, no index', commit: (step) => db.query(PLAIN_INSERT, plainRows('raw', step)) },
-    { name: 'raw INSERT, no index, synchronous_commit off', commit: (step) => dbAsync.query(PLAIN_INSERT, plainRows('raw-async', step)) },
-    appendVariant('append, unnamed (before)', unnamed(db)),
-    appendVariant('append, prepared (default)', db),
-    appendVariant('append, prepared, no GIN index', dbNoGin),
-    appendVariant('append, prepared, synchronous_commit off', dbAsync),
-  ];
+  return variants({ raw: db, rawAsync: dbAsync, db, dbNoGin, dbAsync });
 }
 
 const results = [];
 for (const backend of backends) {
   const cleanup: (() => Promise<unknown>)[] = [];
   try {
-    const variants = backend === 'postgres' ? await postgresVariants(cleanup) : await pgliteVariants(cleanup);
-    const samples = variants.map(() => [] as number[]);
-    console.error(`${backend}: ${variants.length} variants x ${STEPS} steps, interleaved in blocks of ${BLOCK}`);
+    const measured = backend === 'postgres' ? await postgresVariants(cleanup) : await pgliteVariants(cleanup);
+    const samples = measured.map(() => [] as number[]);
+    console.error(`${backend}: ${measured.length} variants x ${STEPS} steps, interleaved in blocks of ${BLOCK}`);
     for (let from = 0; from < STEPS; from += BLOCK) {
-      for (const [v, variant] of variants.entries()) {
+      for (const [v, variant] of measured.entries()) {
         for (let step = from; step < Math.min(STEPS, from + BLOCK); step++) {
           const start = process.hrtime.bigint();
           await variant.commit(step);
@@ -146,8 +155,8 @@ for (const backend of backends) {
         }
       }
     }
-    const floor = percentile(samples[1]!, 50);
-    for (const [v, variant] of variants.entries()) {
+    const floor = percentile(samples[FLOOR]!, 50);
+    for (const [v, variant] of measured.entries()) {
       const p50 = percentile(samples[v]!, 50);
       results.push({ backend, variant: variant.name, steps: STEPS, p50Ms: p50, p99Ms: percentile(samples[v]!, 99), p50VsRawInsert: p50 / floor });
     }
