@@ -4,9 +4,9 @@
  *  - the demo network: a TrainingWorker trains N steps through the whole loop (one commit per
  *    step: reward t + sample t+1, write-behind; checkpoints every 50 steps; lease heartbeats),
  *    with the supernet on its own thread (the default) and on the service thread
- *    (MCTNAS_TRAINING_THREAD=main); the baseline, a fresh trainer on this thread re-training
- *    exactly the same (step, path) sequence with no database, runs before and after them (the
- *    ratio is to their mean). Every trainer is warmed up first (3 steps, then its initial state
+ *    (MCTNAS_TRAINING_THREAD=main); the baseline, a fresh trainer on the same kind of thread
+ *    (a training thread, or this one) re-training exactly the same (step, path) sequence with
+ *    no database, runs before and after them (the ratio is to their mean). Every trainer is warmed up first (3 steps, then its initial state
  *    restored: same results), so the thread's one-time wasm start-up (seconds) is in none of
  *    them;
  *    on the training thread, also its event-loop utilization over the recorded run: time
@@ -143,14 +143,16 @@ const row = (backend: string, workload: string, n: number, trainingOnlyMs: numbe
 });
 const rows = [];
 for (const backend of testBackends) {
-  // Baseline, recorded runs, baseline again: a load that drifts during the run moves both sides.
+  // Each recorded run against the same steps trained with no database on the same kind of
+  // thread; baselines before and after the recorded runs, so a load that drifts moves both sides.
   const offThread = await recordedRun(backend, steps, supernet('worker'));
-  const before = await trainingOnly(offThread.paths, supernet('main'));
+  const baseline = async (thread: TrainingThread) => trainingOnly(offThread.paths, supernet(thread));
+  const before = { worker: await baseline('worker'), main: await baseline('main') };
   const inThread = await recordedRun(backend, steps, supernet('main'));
-  const after = await trainingOnly(offThread.paths, supernet('main'));
-  const demoBaseline = (before + after) / 2;
-  rows.push(row(backend.name, 'demo network (wasm), training thread', steps, demoBaseline, offThread, [before, after]));
-  rows.push(row(backend.name, 'demo network (wasm), service thread', steps, demoBaseline, inThread, [before, after]));
+  const after = { main: await baseline('main'), worker: await baseline('worker') };
+  const mean = (thread: TrainingThread) => (before[thread] + after[thread]) / 2;
+  rows.push(row(backend.name, 'demo network (wasm), training thread', steps, mean('worker'), offThread, [before.worker, after.worker]));
+  rows.push(row(backend.name, 'demo network (wasm), service thread', steps, mean('main'), inThread, [before.main, after.main]));
   const synthetic = await recordedRun(backend, syntheticSteps, async () => new WaitingTrainer(opCounts, 1000));
   const syntheticBaseline = await trainingOnly(synthetic.paths, async () => new WaitingTrainer(opCounts, 1000));
   rows.push(row(backend.name, 'synthetic 1 s step', syntheticSteps, syntheticBaseline, synthetic, [syntheticBaseline]));
